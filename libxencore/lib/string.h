@@ -1,0 +1,17 @@
+/* Strings and memory: the C functions of <xencore/libc.h> (ours in the
+ * freestanding build, the C library's in the host build) plus a few helpers. */
+#ifndef XENCORE_LIB_STRING_H
+#define XENCORE_LIB_STRING_H
+
+#include <stddef.h>
+
+#include <xencore/libc.h>
+
+/* Copies at most size-1 bytes and always terminates (size > 0); returns strlen(src). */
+size_t xc_strlcpy(char *dst, const char *src, size_t size);
+
+/* Parses an unsigned decimal or 0x-hex number covering all of [s, s+len).
+ * Returns 0, or -XC_EINVAL for anything else (empty, junk, overflow). */
+int xc_parse_u64(const char *s, size_t len, unsigned long long *out);
+
+#endif /* XENCORE_LIB_STRING_H */
