@@ -17,10 +17,17 @@ set(XENCORE_FREESTANDING_LINK_OPTIONS
     -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=0x1000
     -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments)
 
+#
+# xencore_freestanding is also installed, as xencore::freestanding (see
+# XencoreInstall.cmake): the code-generation flags are part of the library's
+# ABI and go to an OEM's code too; the kit's own warning policy, optimisation
+# and debug info are BUILD_INTERFACE only, an OEM picks its own.
 add_library(xencore_freestanding INTERFACE)
 target_compile_options(xencore_freestanding INTERFACE
-  $<$<COMPILE_LANGUAGE:C>:${XENCORE_FREESTANDING_COMPILE_OPTIONS} ${XENCORE_WARNINGS} -O2 -g>
-  $<$<COMPILE_LANGUAGE:ASM>:-fno-pic -g>)
+  $<$<COMPILE_LANGUAGE:C>:${XENCORE_FREESTANDING_COMPILE_OPTIONS}>
+  $<BUILD_INTERFACE:$<$<COMPILE_LANGUAGE:C>:${XENCORE_WARNINGS} -O2 -g>>
+  $<$<COMPILE_LANGUAGE:ASM>:-fno-pic>
+  $<BUILD_INTERFACE:$<$<COMPILE_LANGUAGE:ASM>:-g>>)
 target_compile_definitions(xencore_freestanding INTERFACE XENCORE_MAX_CPUS=${XENCORE_MAX_CPUS})
 
 set(XENCORE_SANITIZERS -fsanitize=address,undefined -fno-sanitize-recover=all)

@@ -21,6 +21,7 @@
 #define TIMER_CALIBRATION_NS 1000000ULL /* 1 ms */
 #define TIMER_MAX_ONE_SHOT_NS 1000000000ULL /* 1 s: keeps ticks * rate in 64 bits */
 
+static bool apic_ready; /* the boot CPU's APIC is set up: IPIs can be sent */
 static bool x2apic_mode;
 static volatile uint32_t *xapic_mmio;
 static bool tsc_deadline;
@@ -85,6 +86,7 @@ void apic_init_boot_cpu(bool allow_x2apic)
     if (!x2apic_mode)
         xapic_mmio = x86_map_mmio(base & APIC_BASE_ADDR_MASK, XAPIC_MMIO_BYTES);
     apic_init_this_cpu();
+    apic_ready = true;
 }
 
 void apic_eoi(void)
@@ -94,6 +96,8 @@ void apic_eoi(void)
 
 void apic_send_ipi(uint32_t apic_id, uint32_t icr_low)
 {
+    if (!apic_ready) /* a panic before the APIC was set up: no one to tell */
+        return;
     if (x2apic_mode) {
         wrmsr(X2APIC_MSR_BASE + (APIC_REG_ICR_LOW >> 4), ((uint64_t)apic_id << 32) | icr_low);
         return;

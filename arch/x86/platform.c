@@ -13,6 +13,7 @@
 #include "x86/apic.h"
 #include "x86/insn.h"
 #include "x86/percpu.h"
+#include "x86/pic8259.h"
 #include "x86/platform.h"
 #include "x86/regs.h"
 #include "x86/tsc.h"
@@ -20,6 +21,7 @@
 void arch_platform_init(const struct xencore_boot_info *info, const struct arch_options *options)
 {
     acpi_init(info);
+    pic8259_disable();
     apic_init_boot_cpu(options->allow_x2apic);
     this_percpu()->apic_id = apic_this_id();
     tsc_calibrate();

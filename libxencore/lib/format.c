@@ -1,4 +1,4 @@
-/* vsnprintf for the freestanding hypervisor: the subset the code base uses.
+/* xc_vsnprintf, the vsnprintf of the freestanding hypervisor: the subset the code base uses.
  * Conversions: d i u x X p s c %, with flags '-' and '0', a field width, a
  * precision for s (".N" or ".*"), and the length modifiers l, ll, z. Output is always terminated when size > 0 and
  * the return value is the length the full output would have had, as in C. */
@@ -60,7 +60,7 @@ static void out_number(struct out *o, uint64_t value, bool negative, unsigned in
     out_padded(o, rev, n, width, left, pad);
 }
 
-int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
+int xc_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
     struct out o = { buf, size, 0 };
 
@@ -152,11 +152,20 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
     return (int)o.pos;
 }
 
+#ifndef XENCORE_HOSTED
+/* The freestanding build's C names (see <xencore/libc.h>); the host build keeps
+ * the C library's and tests this implementation under its own name. */
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
+{
+    return xc_vsnprintf(buf, size, fmt, ap);
+}
+
 int snprintf(char *buf, size_t size, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(buf, size, fmt, ap);
+    int n = xc_vsnprintf(buf, size, fmt, ap);
     va_end(ap);
     return n;
 }
+#endif

@@ -3,9 +3,14 @@
 #ifndef XENCORE_LIB_STRING_H
 #define XENCORE_LIB_STRING_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include <xencore/libc.h>
+
+/* Our formatter (vsnprintf in the freestanding build); see format.c. */
+int xc_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /* Copies at most size-1 bytes and always terminates (size > 0); returns strlen(src). */
 size_t xc_strlcpy(char *dst, const char *src, size_t size);

@@ -1,0 +1,43 @@
+# The two commands of the README, and a few more, over CMake.
+#   make run    build, then boot the reference image in QEMU with 4 CPUs
+#   make check  build, then run every test (unit, QEMU, Bochs, OEM example, docs)
+#   make docs   the API reference (doc/api/html in the build tree)
+#   make install PREFIX=/opt/xencore
+BUILD ?= build
+PREFIX ?= /usr/local
+JOBS ?= $(shell nproc)
+CTEST_JOBS ?= 2
+
+.PHONY: all build run check docs install clean deps-run deps-check deps-docs
+
+all: build
+
+deps-%:
+	@scripts/install-deps.sh $*
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD)
+
+build: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+# The demo: the hypervisor brings up every CPU, prints its summary, powers off.
+run: deps-run
+	@$(MAKE) --no-print-directory build
+	@echo "Booting $(BUILD)/xencore-poweroff.iso in QEMU (4 CPUs); the console follows."
+	timeout 120 qemu-system-x86_64 -accel tcg -cpu max -smp 4 -m 256 -boot d \
+	    -cdrom $(BUILD)/xencore-poweroff.iso -nic none -display none -monitor none \
+	    -serial stdio -no-reboot
+
+check: deps-check
+	@$(MAKE) --no-print-directory build
+	cd $(BUILD) && ctest --output-on-failure -j $(CTEST_JOBS)
+
+docs: deps-docs $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) --target docs
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+clean:
+	rm -rf $(BUILD)
