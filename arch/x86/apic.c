@@ -60,11 +60,11 @@ uint32_t apic_max_addressable_id(void)
 
 void apic_init_this_cpu(void)
 {
-    uint64_t base = rdmsr(MSR_IA32_APIC_BASE);
-    base |= APIC_BASE_ENABLE;
-    if (x2apic_mode)
-        base |= APIC_BASE_EXTD;
+    /* Disabled -> x2APIC directly is an invalid transition: enable first. */
+    uint64_t base = rdmsr(MSR_IA32_APIC_BASE) | APIC_BASE_ENABLE;
     wrmsr(MSR_IA32_APIC_BASE, base);
+    if (x2apic_mode && !(base & APIC_BASE_EXTD))
+        wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_EXTD);
 
     apic_write(APIC_REG_TPR, 0);
     apic_write(APIC_REG_LVT_TIMER, APIC_LVT_MASKED | X86_VECTOR_TIMER);
