@@ -15,9 +15,11 @@ static bool wraps(uint64_t base, uint64_t length)
     return length && base + length - 1 < base;
 }
 
+/* Compares last bytes, not ends: a range may end exactly at 2^64 (wraps()
+ * allows it), where base + length is 0. Callers rule out wrapping first. */
 static bool overlaps(uint64_t a, uint64_t a_len, uint64_t b, uint64_t b_len)
 {
-    return a_len && b_len && a < b + b_len && b < a + a_len;
+    return a_len && b_len && a <= b + (b_len - 1) && b <= a + (a_len - 1);
 }
 
 static int fail(char *message, size_t size, const char *fmt, ...)

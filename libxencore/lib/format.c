@@ -89,7 +89,7 @@ int xc_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
             fmt++;
             if (*fmt == '*') {
                 int p = va_arg(ap, int);
-                precision = p < 0 ? 0 : (size_t)p;
+                precision = p < 0 ? SIZE_MAX : (size_t)p; /* negative: as if omitted (C11) */
                 fmt++;
             } else {
                 precision = 0;

@@ -70,10 +70,14 @@ void mm_for_each_free_range(const struct xencore_boot_info *info, uint64_t extra
         uint64_t end = (r->base + r->length) & ~PAGE_MASK;
         if (start < r->base) /* rounding wrapped */
             continue;
+        if (start >= end)
+            continue;
         carve(start, end, excl, n, fn, context);
-        /* Later RAM entries must not hand out these frames again. */
+        /* Later RAM entries must not hand out these frames again. Only the
+         * whole pages [start, end) were offered: a partial page at either
+         * edge stays available to a later entry that covers all of it. */
         if (n < MAX_EXCLUSIONS)
-            add_exclusion(excl, &n, r->base, r->length);
+            add_exclusion(excl, &n, start, end - start);
     }
 }
 

@@ -1,0 +1,210 @@
+/* Unit tests of the hypervisor command line (libxencore/core/options.c).
+ *
+ * The command line comes from the boot loader, typed by an operator used to
+ * Xen's options. A good word must take effect; a bad one must change nothing,
+ * be counted, and be reported on the console naming the word, so that a typo
+ * like maxcpus=O is seen at the serial port instead of silently ignored. The
+ * console is the host test arch's buffer (host_console_text()). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "arch/host/arch_host.h"
+#include "core/options.h"
+
+static int clear_console(void **state)
+{
+    (void)state;
+    host_console_clear();
+    return 0;
+}
+
+static struct core_options defaults(void)
+{
+    struct core_options o;
+    memset(&o, 0xa5, sizeof(o));
+    options_defaults(&o);
+    return o;
+}
+
+static void assert_same_options(const struct core_options *a, const struct core_options *b)
+{
+    assert_int_equal(a->maxcpus, b->maxcpus);
+    assert_int_equal(a->allow_x2apic, b->allow_x2apic);
+    assert_int_equal(a->noreboot, b->noreboot);
+    assert_int_equal(a->poweroff, b->poweroff);
+}
+
+/* Expects @line to be rejected as one word, with no option changed and a
+ * console line naming @word and @reason. */
+static void assert_word_rejected(const char *line, const char *word, const char *reason)
+{
+    struct core_options o = defaults();
+    o.maxcpus = 7;
+    struct core_options before = o;
+    host_console_clear();
+    assert_int_equal(options_parse(&o, line, "command line"), 1);
+    assert_same_options(&o, &before);
+    const char *console = host_console_text();
+    char quoted[128];
+    snprintf(quoted, sizeof(quoted), "'%s'", word);
+    if (!strstr(console, quoted) || !strstr(console, reason))
+        print_error("console does not name %s (%s): '%s'\n", quoted, reason, console);
+    assert_non_null(strstr(console, quoted));
+    assert_non_null(strstr(console, reason));
+    assert_non_null(strstr(console, "command line"));
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    struct core_options o = defaults();
+    assert_int_equal(o.maxcpus, 0);
+    assert_true(o.allow_x2apic);
+    assert_false(o.noreboot);
+    assert_false(o.poweroff);
+}
+
+static void test_empty_line(void **state)
+{
+    (void)state;
+    struct core_options o = defaults(), before = o;
+    assert_int_equal(options_parse(&o, "", "command line"), 0);
+    assert_int_equal(options_parse(&o, NULL, "command line"), 0);
+    assert_int_equal(options_parse(&o, " \t  \t", "command line"), 0);
+    assert_same_options(&o, &before);
+    assert_string_equal(host_console_text(), "");
+}
+
+static void test_maxcpus(void **state)
+{
+    (void)state;
+    struct core_options o = defaults();
+    assert_int_equal(options_parse(&o, "maxcpus=4", "command line"), 0);
+    assert_int_equal(o.maxcpus, 4);
+    assert_int_equal(options_parse(&o, "maxcpus=1", "command line"), 0);
+    assert_int_equal(o.maxcpus, 1);
+    assert_int_equal(options_parse(&o, "maxcpus=4096", "command line"), 0);
+    assert_int_equal(o.maxcpus, 4096); /* XENCORE_MAX_CPUS of the host build */
+    assert_int_equal(options_parse(&o, "maxcpus=0x10", "command line"), 0);
+    assert_int_equal(o.maxcpus, 16);
+    assert_string_equal(host_console_text(), "");
+}
+
+static void test_maxcpus_rejected(void **state)
+{
+    (void)state;
+    assert_word_rejected("maxcpus=0", "maxcpus=0", "must be a number");
+    assert_word_rejected("maxcpus=99999", "maxcpus=99999", "must be a number");
+    assert_word_rejected("maxcpus=4097", "maxcpus=4097", "must be a number");
+    assert_word_rejected("maxcpus=abc", "maxcpus=abc", "must be a number");
+    assert_word_rejected("maxcpus=", "maxcpus=", "must be a number");
+    assert_word_rejected("maxcpus", "maxcpus", "must be a number");
+    assert_word_rejected("maxcpus=4x", "maxcpus=4x", "must be a number");
+    assert_word_rejected("maxcpus=-1", "maxcpus=-1", "must be a number");
+    /* 2^32 + 4 must not wrap around to 4. */
+    assert_word_rejected("maxcpus=4294967300", "maxcpus=4294967300", "must be a number");
+}
+
+static void test_x2apic(void **state)
+{
+    (void)state;
+    struct core_options o = defaults();
+    assert_int_equal(options_parse(&o, "x2apic=0", "command line"), 0);
+    assert_false(o.allow_x2apic);
+    assert_int_equal(options_parse(&o, "x2apic=1", "command line"), 0);
+    assert_true(o.allow_x2apic);
+    assert_int_equal(options_parse(&o, "x2apic=off", "command line"), 0);
+    assert_false(o.allow_x2apic);
+    assert_int_equal(options_parse(&o, "x2apic=on", "command line"), 0);
+    assert_true(o.allow_x2apic);
+    assert_int_equal(options_parse(&o, "x2apic=false x2apic=true x2apic=no", "command line"), 0);
+    assert_false(o.allow_x2apic);
+    assert_string_equal(host_console_text(), "");
+
+    assert_word_rejected("x2apic=2", "x2apic=2", "must be 0 or 1");
+    assert_word_rejected("x2apic", "x2apic", "must be 0 or 1");
+    assert_word_rejected("x2apic=", "x2apic=", "must be 0 or 1");
+}
+
+static void test_noreboot_and_poweroff(void **state)
+{
+    (void)state;
+    struct core_options o = defaults();
+    assert_int_equal(options_parse(&o, "noreboot", "command line"), 0);
+    assert_true(o.noreboot);
+    assert_false(o.poweroff);
+    o = defaults();
+    assert_int_equal(options_parse(&o, "poweroff", "command line"), 0);
+    assert_true(o.poweroff);
+    assert_false(o.noreboot);
+    assert_string_equal(host_console_text(), "");
+}
+
+static void test_unknown_word(void **state)
+{
+    (void)state;
+    assert_word_rejected("frobnicate", "frobnicate", "is not an option");
+    /* Prefixes and extensions of real options are not those options. */
+    assert_word_rejected("maxcpu=4", "maxcpu=4", "is not an option");
+    assert_word_rejected("maxcpusx=4", "maxcpusx=4", "is not an option");
+    assert_word_rejected("norebootx", "norebootx", "is not an option");
+    assert_word_rejected("power", "power", "is not an option");
+}
+
+/* A bad word does not stop the good ones around it, and each bad word is
+ * reported; the board defaults name their own source. */
+static void test_mixed_line(void **state)
+{
+    (void)state;
+    struct core_options o = defaults();
+    assert_int_equal(options_parse(&o, "bogus maxcpus=3 maxcpus=0 x2apic=0 also-bogus poweroff",
+                                   "board defaults"),
+                     3);
+    assert_int_equal(o.maxcpus, 3);
+    assert_false(o.allow_x2apic);
+    assert_true(o.poweroff);
+    assert_false(o.noreboot);
+    const char *console = host_console_text();
+    assert_non_null(strstr(console, "board defaults: ignoring 'bogus'"));
+    assert_non_null(strstr(console, "'maxcpus=0'"));
+    assert_non_null(strstr(console, "'also-bogus'"));
+    assert_null(strstr(console, "'maxcpus=3'"));
+    assert_null(strstr(console, "'poweroff'"));
+}
+
+static void test_spaces_and_tabs(void **state)
+{
+    (void)state;
+    struct core_options o = defaults();
+    assert_int_equal(
+        options_parse(&o, "  \tmaxcpus=2\t\t noreboot   \tpoweroff\t  x2apic=0 ", "command line"),
+        0);
+    assert_int_equal(o.maxcpus, 2);
+    assert_true(o.noreboot);
+    assert_true(o.poweroff);
+    assert_false(o.allow_x2apic);
+    assert_string_equal(host_console_text(), "");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_defaults, clear_console),
+        cmocka_unit_test_setup(test_empty_line, clear_console),
+        cmocka_unit_test_setup(test_maxcpus, clear_console),
+        cmocka_unit_test_setup(test_maxcpus_rejected, clear_console),
+        cmocka_unit_test_setup(test_x2apic, clear_console),
+        cmocka_unit_test_setup(test_noreboot_and_poweroff, clear_console),
+        cmocka_unit_test_setup(test_unknown_word, clear_console),
+        cmocka_unit_test_setup(test_mixed_line, clear_console),
+        cmocka_unit_test_setup(test_spaces_and_tabs, clear_console),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
