@@ -1,6 +1,7 @@
 # The two commands of the README, and a few more, over CMake.
 #   make run    build, then boot the reference image in QEMU with 4 CPUs
 #   make check  build, then run every test (unit, QEMU, Bochs, OEM example, docs)
+#   make bench  boot the benchmark guest on Bochs and print the table
 #   make docs   the API reference (doc/api/html in the build tree)
 #   make install PREFIX=/opt/xencore
 BUILD ?= build
@@ -8,7 +9,7 @@ PREFIX ?= /usr/local
 JOBS ?= $(shell nproc)
 CTEST_JOBS ?= 2
 
-.PHONY: all build run check docs install clean deps-run deps-check deps-docs
+.PHONY: all build run check bench docs install clean deps-run deps-check deps-docs
 
 all: build
 
@@ -32,6 +33,10 @@ run: deps-run
 check: deps-check
 	@$(MAKE) --no-print-directory build
 	cd $(BUILD) && ctest --output-on-failure -j $(CTEST_JOBS)
+
+bench: deps-check
+	@$(MAKE) --no-print-directory build
+	cmake --build $(BUILD) --target bench
 
 docs: deps-docs $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) --target docs

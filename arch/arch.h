@@ -83,7 +83,65 @@ void arch_describe(char *buffer, size_t size);
 _Noreturn void arch_poweroff(void);
 _Noreturn void arch_reboot(void);
 
+/* ---- Hardware virtualization ------------------------------------------- */
+
+struct domain;
+struct vcpu;
+
+/* Which extension runs guests ("vmx", "svm"), or NULL if none can. Chosen on
+ * the boot CPU by arch_virt_init(), which enables it on that CPU; each other
+ * CPU enables it in arch_virt_cpu_init() as it comes up. */
+int arch_virt_init(void);
+int arch_virt_cpu_init(void);
+const char *arch_virt_name(void);
+
+/* Page orders the second-stage tables (EPT/NPT) can map on this machine: bit
+ * k set if a 2^k-frame page is possible (always 0; 9 for 2 MiB; 18 for 1 GiB). */
+uint32_t arch_p2m_orders(void);
+
+/* The domain's second-stage address space and address-space id. */
+int arch_domain_init(struct domain *d);
+void arch_domain_teardown(struct domain *d); /* frees the tables, not the guest RAM */
+/* Maps gfn..gfn+2^order-1 to mfn..; read/write/execute. An existing mapping
+ * that covers part of the range is replaced (a larger page is split). */
+int arch_p2m_map(struct domain *d, uint64_t gfn, uint64_t mfn, unsigned int order);
+/* The frame behind @gfn, or -1 if unmapped. */
+int64_t arch_p2m_lookup(struct domain *d, uint64_t gfn);
+
+/* vCPU state: the PVH entry state (32-bit flat protected mode, paging off,
+ * EBX = start-info address, EIP = entry). */
+int arch_vcpu_init(struct vcpu *v);
+void arch_vcpu_teardown(struct vcpu *v);
+void arch_vcpu_set_pvh_entry(struct vcpu *v, uint32_t entry, uint32_t ebx);
+/* Runs @v on this CPU until it is no longer runnable or the CPU must choose
+ * again (core_cpu_should_reschedule()); exits are handled inside. */
+void arch_vcpu_run(struct vcpu *v);
+/* Makes @cpu leave guest mode soon (an IPI); harmless if it is not in it. */
+void arch_cpu_kick(unsigned int cpu);
+
+/* Copies between hypervisor memory and the guest's virtual address space as
+ * the vCPU sees it now (its paging mode and tables). Return 0 or -XC_EFAULT;
+ * never fault in the hypervisor. */
+int arch_copy_from_guest(struct vcpu *v, void *dst, uint64_t gva, size_t length);
+int arch_copy_to_guest(struct vcpu *v, uint64_t gva, const void *src, size_t length);
+
+/* Fills a vCPU's time record (system time now, the TSC at that moment, and
+ * the scale from TSC ticks to ns). The caller handles the version protocol. */
+struct vcpu_time_info;
+void arch_fill_vcpu_time(struct vcpu_time_info *time);
+
 /* ---- Provided by libxencore/ to arch/ ----------------------------------- */
+
+/* The registers of a hypercall, in and out. */
+struct hypercall_args {
+    uint64_t number;   /* RAX */
+    uint64_t arg[5];   /* RDI, RSI, RDX, R10, R8 */
+    uint64_t result;   /* written to RAX */
+    unsigned int cpl;  /* the guest's privilege level at the call */
+};
+void core_hypercall(struct vcpu *v, struct hypercall_args *args);
+/* True if this CPU's scheduler wants the running vCPU back. */
+bool core_cpu_should_reschedule(void);
 
 /* Runs on a freshly started CPU once it can take interrupts; never returns. */
 _Noreturn void core_cpu_online(unsigned int cpu);

@@ -161,3 +161,151 @@ void host_fatal(const char *what)
     fprintf(stderr, "host arch: %s\nconsole so far:\n%s\n", what, console);
     abort();
 }
+
+/* ---- Virtualization, faked for tests of the core's policy ---------------- */
+/* A flat p2m: gfn -> mfn for the first HOST_P2M_FRAMES frames, plus a record of
+ * each arch_p2m_map call so tests can check the page sizes chosen. "Host
+ * frames" are pointers (see arch_phys_to_virt), so guest memory is real. */
+
+#include <xencore/abi/guest.h>
+
+#define HOST_P2M_FRAMES (1u << 20)
+
+static uint32_t p2m_orders = 1u | (1u << 9) | (1u << 18);
+static int64_t *p2m_table;
+static struct host_p2m_call p2m_calls[4096];
+static unsigned int p2m_call_count;
+
+void host_set_p2m_orders(uint32_t orders)
+{
+    p2m_orders = orders;
+}
+
+unsigned int host_p2m_calls(const struct host_p2m_call **calls)
+{
+    *calls = p2m_calls;
+    return p2m_call_count;
+}
+
+void host_p2m_reset(void)
+{
+    free(p2m_table);
+    p2m_table = NULL;
+    p2m_call_count = 0;
+}
+
+int arch_virt_init(void)
+{
+    return 0;
+}
+
+int arch_virt_cpu_init(void)
+{
+    return 0;
+}
+
+const char *arch_virt_name(void)
+{
+    return "host";
+}
+
+uint32_t arch_p2m_orders(void)
+{
+    return p2m_orders;
+}
+
+int arch_domain_init(struct domain *d)
+{
+    (void)d;
+    return 0;
+}
+
+void arch_domain_teardown(struct domain *d)
+{
+    (void)d;
+}
+
+int arch_p2m_map(struct domain *d, uint64_t gfn, uint64_t mfn, unsigned int order)
+{
+    (void)d;
+    if (!p2m_table) {
+        p2m_table = malloc(HOST_P2M_FRAMES * sizeof(*p2m_table));
+        for (unsigned int i = 0; i < HOST_P2M_FRAMES; i++)
+            p2m_table[i] = -1;
+    }
+    if (p2m_call_count < sizeof(p2m_calls) / sizeof(p2m_calls[0]))
+        p2m_calls[p2m_call_count++] = (struct host_p2m_call){ gfn, mfn, order };
+    for (uint64_t i = 0; i < (1ULL << order) && gfn + i < HOST_P2M_FRAMES; i++)
+        p2m_table[gfn + i] = (int64_t)(mfn + i);
+    return 0;
+}
+
+int64_t arch_p2m_lookup(struct domain *d, uint64_t gfn)
+{
+    (void)d;
+    return p2m_table && gfn < HOST_P2M_FRAMES ? p2m_table[gfn] : -1;
+}
+
+int arch_vcpu_init(struct vcpu *v)
+{
+    (void)v;
+    return 0;
+}
+
+void arch_vcpu_teardown(struct vcpu *v)
+{
+    (void)v;
+}
+
+static uint32_t pvh_entry, pvh_ebx;
+
+void arch_vcpu_set_pvh_entry(struct vcpu *v, uint32_t entry, uint32_t ebx)
+{
+    (void)v;
+    pvh_entry = entry;
+    pvh_ebx = ebx;
+}
+
+void host_pvh_entry(uint32_t *entry, uint32_t *ebx)
+{
+    *entry = pvh_entry;
+    *ebx = pvh_ebx;
+}
+
+void arch_vcpu_run(struct vcpu *v)
+{
+    (void)v;
+    host_fatal("arch_vcpu_run: host tests run no guests");
+}
+
+void arch_cpu_kick(unsigned int cpu)
+{
+    (void)cpu;
+}
+
+int arch_copy_from_guest(struct vcpu *v, void *dst, uint64_t gva, size_t length)
+{
+    (void)v;
+    (void)dst;
+    (void)gva;
+    (void)length;
+    return -14; /* EFAULT: host tests have no guest address spaces */
+}
+
+int arch_copy_to_guest(struct vcpu *v, uint64_t gva, const void *src, size_t length)
+{
+    (void)v;
+    (void)gva;
+    (void)src;
+    (void)length;
+    return -14;
+}
+
+void arch_fill_vcpu_time(struct vcpu_time_info *time)
+{
+    time->tsc_timestamp = now_ns;
+    time->system_time = now_ns;
+    time->tsc_to_system_mul = 1u << 31;
+    time->tsc_shift = 1;
+    time->flags = 1;
+}

@@ -116,7 +116,10 @@ static uint64_t efer_nx;
 void x86_cpu_features_enable(void)
 {
     write_cr0(read_cr0() | X86_CR0_WP | X86_CR0_NE | X86_CR0_MP);
-    write_cr4(read_cr4() | X86_CR4_PGE);
+    uint64_t cr4 = read_cr4() | X86_CR4_PGE;
+    if (cpuid(1).ecx & CPUID1_ECX_XSAVE)
+        cr4 |= X86_CR4_OSXSAVE; /* to save and restore guests' vector state */
+    write_cr4(cr4);
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | efer_nx);
 }
 

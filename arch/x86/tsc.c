@@ -7,6 +7,8 @@
  * hardware keep the TSCs of all CPUs in step). */
 #include "x86/tsc.h"
 
+#include <xencore/abi/guest.h>
+
 #include "arch/arch.h"
 #include "lib/panic.h"
 #include "lib/printk.h"
@@ -89,4 +91,23 @@ uint64_t arch_now_ns(void)
 void arch_timer_arm(uint64_t deadline_ns)
 {
     apic_timer_arm_tsc(tsc_at_boot + tsc_from_ns(deadline_ns));
+}
+
+#define XEN_TIME_TSC_STABLE 0x01
+
+void arch_fill_vcpu_time(struct vcpu_time_info *time)
+{
+    /* Xen's scale: ns = ((ticks << shift) * mul) >> 32, mul a 32-bit value. */
+    uint64_t mul = to_ns_mul;
+    int shift = 0;
+    while (mul > UINT32_MAX) {
+        mul >>= 1;
+        shift++;
+    }
+    uint64_t now = rdtsc();
+    time->tsc_timestamp = now;
+    time->system_time = tsc_to_ns(now - tsc_at_boot);
+    time->tsc_to_system_mul = (uint32_t)mul;
+    time->tsc_shift = (int8_t)shift;
+    time->flags = XEN_TIME_TSC_STABLE;
 }

@@ -13,7 +13,8 @@
  * - `maxcpus=N`  bring up at most N CPUs (the boot CPU included), 1..XENCORE_MAX_CPUS.
  * - `x2apic=0|1` allow or forbid x2APIC mode (default: use it when the CPU has it).
  * - `noreboot`   on panic, halt instead of resetting the machine.
- * - `poweroff`   power the machine off once every CPU is up (used by tests and demos).
+ * - `poweroff`   power the machine off once every CPU is up and no domain is left
+ *                (at once if the image starts none; used by tests and demos).
  */
 #ifndef XENCORE_XENCORE_H
 #define XENCORE_XENCORE_H

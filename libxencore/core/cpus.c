@@ -14,6 +14,7 @@
 #include "lib/errno.h"
 #include "lib/printk.h"
 #include "mm/mm.h"
+#include "sched/sched.h"
 
 #define CPU_STACK_ORDER 2                  /* 16 KiB, XENCORE_STACK_BYTES */
 #define SELFTEST_TIMER_DELAY_NS 1000000ULL /* 1 ms */
@@ -25,6 +26,7 @@ _Static_assert((ARCH_PAGE_SIZE << CPU_STACK_ORDER) == XENCORE_STACK_BYTES,
 struct cpu_state {
     uint32_t arch_id;
     bool started;        /* reached core_cpu_online() */
+    bool virt_ready;     /* can run guests */
     bool timer_fired;    /* its self-test timer interrupt arrived */
     uint32_t ipis_seen;  /* IPIs received */
 };
@@ -53,12 +55,6 @@ void core_ipi_interrupt(void)
     __atomic_fetch_add(&cpu_state[arch_this_cpu()].ipis_seen, 1, __ATOMIC_RELEASE);
 }
 
-_Noreturn void cpu_idle_loop(void)
-{
-    for (;;)
-        arch_wait_for_interrupt();
-}
-
 static void arm_selftest_timer(void)
 {
     arch_timer_arm(arch_now_ns() + SELFTEST_TIMER_DELAY_NS);
@@ -66,9 +62,18 @@ static void arm_selftest_timer(void)
 
 _Noreturn void core_cpu_online(unsigned int cpu)
 {
+    cpu_state[cpu].virt_ready = arch_virt_name() && arch_virt_cpu_init() == 0;
     __atomic_store_n(&cpu_state[cpu].started, true, __ATOMIC_RELEASE);
     arm_selftest_timer();
-    cpu_idle_loop();
+    schedule_loop(); /* runs guests once the boot CPU hands this CPU to the scheduler */
+}
+
+/* A CPU that passed its checks joins the scheduler if it can run guests. */
+static void cpu_admit(unsigned int cpu)
+{
+    online_count++;
+    if (cpu_state[cpu].virt_ready)
+        sched_cpu_add(cpu);
 }
 
 static bool wait_for(bool (*done)(unsigned int cpu), unsigned int cpu)
@@ -126,10 +131,11 @@ void cpus_bring_up(unsigned int maxcpus)
     /* The boot CPU checks itself with interrupts on, then starts the others. */
     cpu_state[0].arch_id = ids[0];
     cpu_state[0].started = true;
+    cpu_state[0].virt_ready = arch_virt_init() == 0;
     arch_irq_enable();
     arm_selftest_timer();
     if (check_cpu(0))
-        online_count = 1;
+        cpu_admit(0);
 
     for (unsigned int cpu = 1; cpu < usable; cpu++) {
         cpu_state[cpu].arch_id = ids[cpu];
@@ -142,6 +148,6 @@ void cpus_bring_up(unsigned int maxcpus)
             continue;
         }
         if (check_cpu(cpu))
-            online_count++;
+            cpu_admit(cpu);
     }
 }

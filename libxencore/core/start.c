@@ -11,12 +11,14 @@
 #include "arch/arch.h"
 #include "core/boot_check.h"
 #include "core/cpus.h"
+#include "core/manifest.h"
 #include "core/options.h"
 #include "lib/panic.h"
 #include "lib/printk.h"
 #include "lib/string.h"
 #include "mm/frame_alloc.h"
 #include "mm/mm.h"
+#include "sched/sched.h"
 
 /* Our own copy: the stub's memory is not ours to keep. */
 static struct xencore_boot_info boot_info;
@@ -65,9 +67,8 @@ _Noreturn void xencore_start(const struct xencore_boot_info *info, const struct 
     cpus_bring_up(options.maxcpus);
     print_ready_line();
 
-    if (options.poweroff) {
-        printk("xencore: powering off\n");
-        arch_poweroff();
-    }
-    cpu_idle_loop();
+    if (options.poweroff) /* before the boot domains: it notes the free memory */
+        schedule_poweroff_when_idle();
+    manifest_start_boot_domains(&boot_info);
+    schedule_loop();
 }

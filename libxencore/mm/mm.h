@@ -30,4 +30,9 @@ void mm_enter_own_page_tables(const struct xencore_boot_info *info);
  * memory is exhausted at boot. Returns its physical address. */
 uint64_t mm_alloc_boot_pages(unsigned int order);
 
+/* Zeroed frames for hypervisor data after boot: returns the physical address,
+ * or 0 when memory is exhausted (the caller reports -XC_ENOMEM). */
+uint64_t mm_alloc_pages(unsigned int order);
+void mm_free_pages(uint64_t phys, unsigned int order);
+
 #endif /* XENCORE_MM_MM_H */

@@ -179,3 +179,19 @@ uint64_t mm_alloc_boot_pages(unsigned int order)
     memset(arch_phys_to_virt(phys), 0, ARCH_PAGE_SIZE << order);
     return phys;
 }
+
+uint64_t mm_alloc_pages(unsigned int order)
+{
+    pfn_t pfn;
+    if (frame_alloc(&host_frames, order, &pfn))
+        return 0;
+    uint64_t phys = pfn << ARCH_PAGE_SHIFT;
+    memset(arch_phys_to_virt(phys), 0, ARCH_PAGE_SIZE << order);
+    return phys;
+}
+
+void mm_free_pages(uint64_t phys, unsigned int order)
+{
+    int rc = frame_free(&host_frames, phys >> ARCH_PAGE_SHIFT, order);
+    BUG_ON(rc != 0);
+}

@@ -3,16 +3,18 @@
 #
 #   boot-test.sh --emulator qemu|bochs --iso ISO --log LOG [--cpus N] [--model M]
 #                [--timeout SECONDS] [--expect REGEX]... [--reject REGEX]...
-#                [--qemu-arg ARG]... [--bochs-line LINE]...
+#                [--qemu-arg ARG]... [--bochs-line LINE]... [--ips N]
 #
 # Passes when every --expect pattern (extended regex, one line each) appears
 # in the console log and no --reject pattern does. The emulator is stopped as
 # soon as the outcome is known (all expected lines seen and the machine off
 # or quiet for a moment, or a rejected line seen), or at the timeout. On
 # failure the whole console log is printed, and Bochs' own log's tail.
+# --ips sets Bochs' emulated instructions per second (ips= on its cpu: line),
+# which is how fast guest time runs per instruction with `clock: sync=none`.
 set -u
 
-emulator="" iso="" log="" cpus=1 model="" timeout_s=120
+emulator="" iso="" log="" cpus=1 model="" timeout_s=120 ips=""
 expects=() rejects=() qemu_args=() bochs_lines=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -26,6 +28,7 @@ while [ $# -gt 0 ]; do
     --reject) rejects+=("$2"); shift 2 ;;
     --qemu-arg) qemu_args+=("$2"); shift 2 ;;
     --bochs-line) bochs_lines+=("$2"); shift 2 ;;
+    --ips) ips=$2; shift 2 ;;
     *) echo "boot-test.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -52,7 +55,7 @@ case "$emulator" in
 display_library: rfb, options="timeout=0"
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest
-cpu: model=${model:-corei7_skylake_x}, count=$cpus, reset_on_triple_fault=0
+cpu: model=${model:-corei7_skylake_x}, count=$cpus${ips:+, ips=$ips}, reset_on_triple_fault=0
 memory: guest=256, host=256
 ata0-master: type=cdrom, path=$iso, status=inserted
 boot: cdrom

@@ -16,6 +16,8 @@
 /* CR4 */
 #define X86_CR4_PAE (1UL << 5)
 #define X86_CR4_PGE (1UL << 7)
+#define X86_CR4_OSFXSR (1UL << 9)
+#define X86_CR4_OSXSAVE (1UL << 18)
 
 /* CPUID leaf 1 ECX / EDX */
 #define CPUID1_ECX_VMX (1U << 5)

@@ -1,0 +1,126 @@
+/* Hardware-assisted guests on x86: what the two back ends (vmx/, svm/) provide
+ * and the vendor-neutral exit handlers (hvm/) they call.
+ *
+ * A back end owns its control structure (VMCS or VMCB), its second-stage
+ * tables (EPT or NPT), the entry/exit assembly and the decoding of exits.
+ * Everything that is policy (what CPUID says, which MSRs exist, what a
+ * hypercall does, when a guest has broken the rules) is decided once, here,
+ * for both. A back end decodes an exit, calls the matching hvm_* handler and
+ * acts on its result: advance past the instruction, re-enter as is (an
+ * exception was queued), or stop because the domain crashed.
+ *
+ * Guest general registers live in struct arch_vcpu's gprs while the vCPU is
+ * out of guest mode; RSP, RIP, RFLAGS and the control registers live in the
+ * VMCS/VMCB and are reached through the ops below. */
+#ifndef XENCORE_X86_HVM_H
+#define XENCORE_X86_HVM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/domain.h"
+#include "lib/spinlock.h"
+
+/* Saved and restored by the back ends' entry/exit code, in this order. */
+struct hvm_gprs {
+    uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+};
+
+/* The guest state neutral handlers read (paging mode, privilege level). */
+struct hvm_state {
+    uint64_t rip, rsp, rflags;
+    uint64_t cr0, cr3, cr4, efer;
+    unsigned int cpl;
+    bool long_mode_code; /* CS.L with EFER.LMA: 64-bit code */
+};
+
+/* Exception vectors handlers may inject. */
+#define HVM_EXC_UD 6
+#define HVM_EXC_GP 13
+#define HVM_EXC_PF 14
+
+/* What an exit handler asks the back end to do next. */
+enum hvm_result {
+    HVM_ADVANCE,  /* done: move RIP past the exiting instruction, re-enter */
+    HVM_RETRY,    /* re-enter without moving RIP (an exception is queued, or
+                   * the instruction must run again) */
+    HVM_STOP,     /* the vCPU must not re-enter now (crashed, blocked, shut down) */
+};
+
+struct arch_vcpu {
+    struct hvm_gprs gprs;  /* first: the entry/exit assembly uses offset 0 */
+    struct vcpu *vcpu;
+    void *control;         /* VMCS or VMCB, through the direct map */
+    uint64_t control_phys;
+    uint32_t asid;         /* VPID (VMX) or ASID (SVM) */
+    bool launched;         /* VMX: VMLAUNCH done; SVM: unused */
+    unsigned int last_cpu; /* where it last ran (VMX: VMCS must be VMCLEARed to move) */
+    uint64_t xcr0;         /* the guest's XCR0 (1 until it uses XSETBV) */
+    void *xsave_area;      /* its x87/SSE/AVX state while not on a CPU (one page) */
+    bool fpu_initialised;  /* xsave_area holds a valid image (set by hvm_vcpu_load) */
+    /* MSRs the CPU does not switch for us (VMX) or that live outside the VMCB. */
+    uint64_t msr_star, msr_lstar, msr_cstar, msr_sfmask, msr_kernel_gs_base, msr_tsc_aux;
+    uint64_t back_end[8];  /* scratch for the back end */
+};
+
+struct arch_domain {
+    uint64_t p2m_root;     /* physical address of the EPT/NPT top-level table */
+    spinlock_t p2m_lock;
+    uint64_t hypercall_page_gfn;
+};
+
+struct hvm_ops {
+    const char *name;                 /* "vmx" or "svm" */
+    uint8_t hypercall_insn[3];        /* vmcall 0f 01 c1 or vmmcall 0f 01 d9 */
+    uint32_t p2m_orders;              /* as arch_p2m_orders(), known after init */
+    int (*cpu_init)(void);            /* enable on the calling CPU */
+    int (*domain_init)(struct domain *d);
+    void (*domain_teardown)(struct domain *d);
+    int (*p2m_map)(struct domain *d, uint64_t gfn, uint64_t mfn, unsigned int order);
+    int64_t (*p2m_lookup)(struct domain *d, uint64_t gfn);
+    int (*vcpu_init)(struct vcpu *v);
+    void (*vcpu_teardown)(struct vcpu *v);
+    void (*vcpu_set_pvh_entry)(struct vcpu *v, uint32_t entry, uint32_t ebx);
+    void (*vcpu_run)(struct vcpu *v);
+    void (*get_state)(struct vcpu *v, struct hvm_state *state);
+    void (*inject_exception)(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
+};
+
+/* The back end in use; NULL if the CPU has neither. */
+extern const struct hvm_ops *hvm;
+/* Probes: return the ops if the CPU supports that extension with the
+ * features we require (EPT + unrestricted guest + VPID; NPT), else NULL. */
+const struct hvm_ops *vmx_probe(void);
+const struct hvm_ops *svm_probe(void);
+
+/* ---- Vendor-neutral exit handlers (hvm/) -------------------------------- */
+
+enum hvm_result hvm_handle_cpuid(struct vcpu *v);
+enum hvm_result hvm_handle_rdmsr(struct vcpu *v);           /* ECX, result EDX:EAX */
+enum hvm_result hvm_handle_wrmsr(struct vcpu *v);
+enum hvm_result hvm_handle_xsetbv(struct vcpu *v);          /* ECX, EDX:EAX */
+enum hvm_result hvm_handle_hypercall(struct vcpu *v);       /* vmcall or vmmcall */
+enum hvm_result hvm_handle_hlt(struct vcpu *v);
+/* Port I/O of 1, 2 or 4 bytes; string and REP forms are not emulated. */
+enum hvm_result hvm_handle_io(struct vcpu *v, uint16_t port, unsigned int size, bool in);
+/* A write to CR0 or CR4 that exited; @value is what the guest wrote. The
+ * handler validates it and, if allowed, calls @apply to install it. */
+enum hvm_result hvm_handle_cr_write(struct vcpu *v, unsigned int cr, uint64_t value,
+                                    void (*apply)(struct vcpu *v, unsigned int cr,
+                                                  uint64_t value));
+/* Second-stage fault at @gpa (no mapping or forbidden access). */
+enum hvm_result hvm_handle_p2m_fault(struct vcpu *v, uint64_t gpa, bool write, bool fetch);
+/* Triple fault, invalid guest state, an exit we do not handle: crash the
+ * domain with @what in the message. Always HVM_STOP. */
+enum hvm_result hvm_handle_fatal(struct vcpu *v, const char *what);
+
+/* Called by the back end on the CPU just before it enters @v, interrupts off:
+ * loads the guest's FPU/vector state and XCR0 and the MSRs above if another
+ * vCPU ran here since. Cheap when @v is already loaded. */
+void hvm_vcpu_load(struct vcpu *v);
+/* Called when @v leaves this CPU (arch_vcpu_run returns): saves what
+ * hvm_vcpu_load loaded, so no guest state stays behind in the CPU. */
+void hvm_vcpu_put(struct vcpu *v);
+
+#endif /* XENCORE_X86_HVM_H */

@@ -1,0 +1,487 @@
+/* The AMD SVM back end: probing, enabling SVM on each CPU, the VMCB of each
+ * vCPU and the loop that runs it.
+ *
+ * Per CPU: EFER.SVME, a host save area (VM_HSAVE_PA) for VMRUN, and a host
+ * VMCB holding what VMSAVE captured of the host at start-up (FS, GS with the
+ * per-CPU pointer, TR, LDTR and the SYSCALL/SYSENTER MSRs): VMRUN does not
+ * switch those, so svm_entry.S loads the guest's with VMLOAD before VMRUN,
+ * saves them back with VMSAVE after, and reloads the host's. A guest's values
+ * therefore live only in its own VMCB and never reach the host or another
+ * guest.
+ *
+ * Address-space ids: each CPU hands out ASIDs 1..nr_asids-1 from a counter;
+ * a vCPU keeps its ASID while it stays on that CPU in the same generation.
+ * Moving to another CPU takes a fresh ASID there; when a CPU runs out it
+ * starts a new generation and flushes its whole TLB once, so an ASID is never
+ * reused on a CPU without a flush in between. A vCPU whose translations must
+ * go (its NPT changed, or its CR0/CR4 paging bits) is flushed by ASID if the
+ * CPU can, else given a fresh ASID, which has the same effect.
+ *
+ * VMCB clean bits: where the CPU offers them, everything is marked clean
+ * except the groups this back end changed since the vCPU's last VMRUN on the
+ * same CPU (svm_vcpu.vmcb_dirty); a VMCB that ran elsewhere, or another VMCB
+ * run here since, gets no clean bits at all.
+ *
+ * The exit loop and instruction decoding are in svm_exit.c, nested paging in
+ * svm_npt.c, VMRUN itself in svm_entry.S. */
+#include <xencore/config.h>
+
+#include "arch/arch.h"
+#include "lib/errno.h"
+#include "lib/printk.h"
+#include "lib/string.h"
+#include "mm/frame_alloc.h"
+#include "mm/mm.h"
+#include "svm_internal.h"
+#include "x86/insn.h"
+#include "x86/regs.h"
+#include "x86/traps.h"
+
+_Static_assert(__builtin_offsetof(struct hvm_gprs, rax) == SVM_GPR_RAX, "gprs layout");
+_Static_assert(__builtin_offsetof(struct hvm_gprs, rbx) == SVM_GPR_RBX, "gprs layout");
+_Static_assert(__builtin_offsetof(struct hvm_gprs, rcx) == SVM_GPR_RCX, "gprs layout");
+_Static_assert(__builtin_offsetof(struct hvm_gprs, rdx) == SVM_GPR_RDX, "gprs layout");
+_Static_assert(__builtin_offsetof(struct hvm_gprs, rsi) == SVM_GPR_RSI, "gprs layout");
+_Static_assert(__builtin_offsetof(struct hvm_gprs, rdi) == SVM_GPR_RDI, "gprs layout");
+_Static_assert(__builtin_offsetof(struct hvm_gprs, rbp) == SVM_GPR_RBP, "gprs layout");
+_Static_assert(__builtin_offsetof(struct hvm_gprs, r8) == SVM_GPR_R8, "gprs layout");
+_Static_assert(__builtin_offsetof(struct hvm_gprs, r9) == SVM_GPR_R9, "gprs layout");
+_Static_assert(__builtin_offsetof(struct hvm_gprs, r10) == SVM_GPR_R10, "gprs layout");
+_Static_assert(__builtin_offsetof(struct hvm_gprs, r11) == SVM_GPR_R11, "gprs layout");
+_Static_assert(__builtin_offsetof(struct hvm_gprs, r12) == SVM_GPR_R12, "gprs layout");
+_Static_assert(__builtin_offsetof(struct hvm_gprs, r13) == SVM_GPR_R13, "gprs layout");
+_Static_assert(__builtin_offsetof(struct hvm_gprs, r14) == SVM_GPR_R14, "gprs layout");
+_Static_assert(__builtin_offsetof(struct hvm_gprs, r15) == SVM_GPR_R15, "gprs layout");
+_Static_assert(__builtin_offsetof(struct arch_vcpu, gprs) == 0, "gprs at offset 0");
+
+/* MSRs the guest reads and writes without an exit: their values are part of
+ * the VMCB state VMLOAD/VMSAVE move, so they are switched on every entry. */
+#define MSR_SYSENTER_CS 0x174
+#define MSR_SYSENTER_ESP 0x175
+#define MSR_SYSENTER_EIP 0x176
+#define MSR_STAR 0xc0000081
+#define MSR_LSTAR 0xc0000082
+#define MSR_CSTAR 0xc0000083
+#define MSR_SFMASK 0xc0000084
+#define MSR_FS_BASE 0xc0000100
+/* MSR_GS_BASE (0xc0000101) is in x86/regs.h */
+#define MSR_KERNEL_GS_BASE 0xc0000102
+
+static const uint32_t passthrough_msrs[] = {
+    MSR_SYSENTER_CS, MSR_SYSENTER_ESP, MSR_SYSENTER_EIP, MSR_STAR,    MSR_LSTAR,
+    MSR_CSTAR,       MSR_SFMASK,       MSR_FS_BASE,      MSR_GS_BASE, MSR_KERNEL_GS_BASE,
+};
+
+/* The PVH entry state (GUEST-ABI.md): flat 32-bit segments from a GDT the
+ * guest has not loaded yet; only the hidden parts matter. */
+#define PVH_SEL_CODE 0x08
+#define PVH_SEL_DATA 0x10
+#define PVH_SEL_TSS 0x18
+#define PVH_SEG_LIMIT 0xffffffffU
+#define PVH_TSS_LIMIT 0x67U
+#define PVH_ATTR_CODE                                                                              \
+    (SEG_TYPE_CODE_RX_ACCESSED | VMCB_ATTR_S | VMCB_ATTR_P | VMCB_ATTR_DB | VMCB_ATTR_G)
+#define PVH_ATTR_DATA                                                                              \
+    (SEG_TYPE_DATA_RW_ACCESSED | VMCB_ATTR_S | VMCB_ATTR_P | VMCB_ATTR_DB | VMCB_ATTR_G)
+#define PVH_ATTR_TSS (SEG_TYPE_TSS32_BUSY | VMCB_ATTR_P)
+#define X86_CR0_ET (1ULL << 4)
+#define X86_RFLAGS_FIXED 0x2ULL /* bit 1 reads as one */
+#define X86_DR6_INIT 0xffff0ff0ULL
+#define X86_DR7_INIT 0x400ULL
+#define PHYS_BITS_DEFAULT 36 /* when CPUID 0x80000008 is missing */
+#define CPUID_EXT_MAX_LEAF 0x80000000U
+#define CPUID_EXT_FEATURES_LEAF 0x80000001U
+
+#define P2M_ORDER_4K 0
+#define P2M_ORDER_2M 9
+#define P2M_ORDER_1G 18
+
+struct svm_cpu {
+    uint64_t hsave_phys;      /* VM_HSAVE_PA */
+    uint64_t host_vmcb_phys;  /* the host's VMSAVE state */
+    uint64_t last_vmcb_phys;  /* the VMCB this CPU last ran (clean bits) */
+    uint64_t asid_generation; /* >= 1 once enabled */
+    uint32_t next_asid;
+    bool flush_all; /* flush every ASID at the next VMRUN */
+};
+
+struct svm_features svm_features;
+static struct svm_cpu svm_cpus[XENCORE_MAX_CPUS];
+
+static void svm_vmsave(uint64_t vmcb_phys)
+{
+    __asm__ volatile("vmsave %%rax" ::"a"(vmcb_phys) : "memory");
+}
+
+int svm_alloc_frame(uint64_t *phys)
+{
+    pfn_t pfn;
+    if (frame_alloc(&host_frames, 0, &pfn))
+        return -XC_ENOMEM;
+    *phys = pfn << ARCH_PAGE_SHIFT;
+    memset(arch_phys_to_virt(*phys), 0, ARCH_PAGE_SIZE);
+    return 0;
+}
+
+void svm_free_frame(uint64_t phys)
+{
+    frame_free(&host_frames, phys >> ARCH_PAGE_SHIFT, 0);
+}
+
+/* ---- Probe and per-CPU enabling --------------------------------------------- */
+
+static bool svm_cpu_capable(void)
+{
+    return cpuid(CPUID_EXT_MAX_LEAF).eax >= CPUID_SVM_LEAF &&
+           (cpuid(CPUID_EXT_FEATURES_LEAF).ecx & CPUID_EXT1_ECX_SVM) &&
+           !(rdmsr(MSR_VM_CR) & VM_CR_SVMDIS);
+}
+
+/* Clears the read and write intercept of @msr in the MSR permission map. */
+static void msrpm_pass_through(uint8_t *map, uint32_t msr)
+{
+    static const uint32_t bases[] = {SVM_MSRPM_RANGE0_BASE, SVM_MSRPM_RANGE1_BASE,
+                                     SVM_MSRPM_RANGE2_BASE};
+    for (unsigned int range = 0; range < sizeof(bases) / sizeof(bases[0]); range++) {
+        if (msr - bases[range] < SVM_MSRPM_RANGE_MSRS) {
+            uint32_t bit = (msr - bases[range]) * 2;
+            map[range * SVM_MSRPM_RANGE_BYTES + bit / 8] &= (uint8_t) ~(3U << (bit % 8));
+            return;
+        }
+    }
+}
+
+static void svm_permission_maps_init(void)
+{
+    uint64_t iopm = mm_alloc_boot_pages(SVM_IOPM_ORDER);
+    memset(arch_phys_to_virt(iopm), 0xff, ARCH_PAGE_SIZE << SVM_IOPM_ORDER);
+    uint64_t msrpm = mm_alloc_boot_pages(SVM_MSRPM_ORDER);
+    uint8_t *map = arch_phys_to_virt(msrpm);
+    memset(map, 0xff, ARCH_PAGE_SIZE << SVM_MSRPM_ORDER);
+    for (unsigned int i = 0; i < sizeof(passthrough_msrs) / sizeof(passthrough_msrs[0]); i++)
+        msrpm_pass_through(map, passthrough_msrs[i]);
+    svm_features.iopm_phys = iopm;
+    svm_features.msrpm_phys = msrpm;
+}
+
+static int svm_cpu_init(void)
+{
+    unsigned int cpu = arch_this_cpu();
+    if (cpu >= XENCORE_MAX_CPUS)
+        return -XC_ERANGE;
+    if (!svm_cpu_capable())
+        return -XC_EOPNOTSUPP;
+    if (!svm_features.iopm_phys) /* the boot CPU comes first */
+        svm_permission_maps_init();
+    struct svm_cpu *pc = &svm_cpus[cpu];
+    if (!pc->hsave_phys) {
+        pc->hsave_phys = mm_alloc_boot_pages(0);
+        pc->host_vmcb_phys = mm_alloc_boot_pages(0);
+        pc->asid_generation = 1;
+        pc->next_asid = 1;
+        pc->flush_all = true; /* whatever ran before us may have left translations */
+    }
+    wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+    wrmsr(MSR_VM_HSAVE_PA, pc->hsave_phys);
+    svm_vmsave(pc->host_vmcb_phys);
+    return 0;
+}
+
+/* ---- vCPUs --------------------------------------------------------------------- */
+
+static struct vmcb_segment pvh_segment(uint16_t selector, uint16_t attrib, uint32_t limit)
+{
+    return (struct vmcb_segment){.selector = selector, .attrib = attrib, .limit = limit};
+}
+
+static void svm_vcpu_set_pvh_entry(struct vcpu *v, uint32_t entry, uint32_t ebx)
+{
+    struct svm_vcpu *sv = svm_vcpu_of(v);
+    struct vmcb *vmcb = sv->vmcb;
+
+    memset(&sv->arch.gprs, 0, sizeof(sv->arch.gprs));
+    sv->arch.gprs.rbx = ebx;
+
+    struct vmcb_segment data = pvh_segment(PVH_SEL_DATA, PVH_ATTR_DATA, PVH_SEG_LIMIT);
+    vmcb->cs = pvh_segment(PVH_SEL_CODE, PVH_ATTR_CODE, PVH_SEG_LIMIT);
+    vmcb->ds = vmcb->es = vmcb->ss = vmcb->fs = vmcb->gs = data;
+    vmcb->tr = pvh_segment(PVH_SEL_TSS, PVH_ATTR_TSS, PVH_TSS_LIMIT);
+    vmcb->ldtr = pvh_segment(0, 0, 0);
+    vmcb->gdtr = pvh_segment(0, 0, 0);
+    vmcb->idtr = pvh_segment(0, 0, 0);
+    vmcb->cpl = 0;
+
+    sv->efer = 0;
+    vmcb->efer = EFER_SVME; /* required by VMRUN; the guest never sees it */
+    vmcb->cr0 = X86_CR0_PE | X86_CR0_ET;
+    vmcb->cr2 = 0;
+    vmcb->cr3 = 0;
+    vmcb->cr4 = 0;
+    vmcb->dr6 = X86_DR6_INIT;
+    vmcb->dr7 = X86_DR7_INIT;
+    vmcb->rflags = X86_RFLAGS_FIXED;
+    vmcb->rip = entry;
+    vmcb->rsp = 0;
+    vmcb->rax = 0;
+    vmcb->star = vmcb->lstar = vmcb->cstar = vmcb->sfmask = vmcb->kernel_gs_base = 0;
+    vmcb->sysenter_cs = vmcb->sysenter_esp = vmcb->sysenter_eip = 0;
+    vmcb->g_pat = SVM_GUEST_PAT_DEFAULT;
+    vmcb->event_inject = 0;
+    vmcb->interrupt_state = 0;
+
+    sv->vmcb_dirty = SVM_CLEAN_ALL;
+    svm_vcpu_flush_tlb(sv);
+}
+
+static void svm_vmcb_init_controls(struct svm_vcpu *sv)
+{
+    struct vmcb *vmcb = sv->vmcb;
+    vmcb->intercept_cr = SVM_INTERCEPT_CR_WRITE(0) | SVM_INTERCEPT_CR_WRITE(4);
+    /* #UD: vmcall from Intel-minded guests; #DF: see svm_exit_double_fault(). */
+    vmcb->intercept_exceptions = 1U << HVM_EXC_UD | 1U << X86_VECTOR_DOUBLE_FAULT;
+    vmcb->intercept_misc1 = SVM_INTERCEPT1_INTR | SVM_INTERCEPT1_NMI | SVM_INTERCEPT1_CPUID |
+                            SVM_INTERCEPT1_INVD | SVM_INTERCEPT1_HLT | SVM_INTERCEPT1_INVLPGA |
+                            SVM_INTERCEPT1_IOIO_PROT | SVM_INTERCEPT1_MSR_PROT |
+                            SVM_INTERCEPT1_SHUTDOWN;
+    /* The SVM instructions work in guest mode (the VMCB's EFER has SVME), and
+     * VMLOAD/VMSAVE would take host-physical addresses: all of them exit and
+     * the guest gets #UD, as on a CPU without SVM. */
+    vmcb->intercept_misc2 = SVM_INTERCEPT2_VMRUN | SVM_INTERCEPT2_VMMCALL | SVM_INTERCEPT2_VMLOAD |
+                            SVM_INTERCEPT2_VMSAVE | SVM_INTERCEPT2_STGI | SVM_INTERCEPT2_CLGI |
+                            SVM_INTERCEPT2_SKINIT | SVM_INTERCEPT2_MONITOR | SVM_INTERCEPT2_MWAIT |
+                            SVM_INTERCEPT2_MWAIT_ARMED | SVM_INTERCEPT2_XSETBV;
+    vmcb->iopm_base = svm_features.iopm_phys;
+    vmcb->msrpm_base = svm_features.msrpm_phys;
+    vmcb->tsc_offset = 0;
+    vmcb->asid = 0; /* invalid: svm_prepare_entry() assigns one */
+    /* The guest's IF and TPR govern only virtual interrupts; physical ones
+     * follow the host's IF, so a guest running with interrupts off still
+     * leaves to the host on every interrupt. */
+    vmcb->vintr = SVM_VINTR_MASKING;
+    vmcb->nested_control = SVM_NESTED_CONTROL_NP_ENABLE;
+    vmcb->nested_cr3 = sv->sd->arch.p2m_root;
+}
+
+static int svm_vcpu_init(struct vcpu *v)
+{
+    struct svm_domain *sd = svm_domain_of(v->domain);
+    if (!sd)
+        return -XC_EINVAL;
+    uint64_t self, vmcb, xsave;
+    if (svm_alloc_frame(&self))
+        return -XC_ENOMEM;
+    if (svm_alloc_frame(&vmcb)) {
+        svm_free_frame(self);
+        return -XC_ENOMEM;
+    }
+    if (svm_alloc_frame(&xsave)) {
+        svm_free_frame(vmcb);
+        svm_free_frame(self);
+        return -XC_ENOMEM;
+    }
+    struct svm_vcpu *sv = arch_phys_to_virt(self);
+    sv->arch.vcpu = v;
+    sv->arch.control = arch_phys_to_virt(vmcb);
+    sv->arch.control_phys = vmcb;
+    sv->arch.xsave_area = arch_phys_to_virt(xsave);
+    sv->arch.xcr0 = 1;
+    sv->self_phys = self;
+    sv->xsave_phys = xsave;
+    sv->sd = sd;
+    sv->vmcb = sv->arch.control;
+    svm_vmcb_init_controls(sv);
+    v->arch = &sv->arch;
+    svm_vcpu_set_pvh_entry(v, 0, 0); /* a valid state until the builder sets one */
+    return 0;
+}
+
+static void svm_vcpu_teardown(struct vcpu *v)
+{
+    struct svm_vcpu *sv = svm_vcpu_of(v);
+    if (!sv)
+        return;
+    /* A CPU that ran this VMCB may remember it for clean bits: forget it. */
+    for (unsigned int cpu = 0; cpu < XENCORE_MAX_CPUS; cpu++)
+        if (svm_cpus[cpu].last_vmcb_phys == sv->arch.control_phys)
+            __atomic_store_n(&svm_cpus[cpu].last_vmcb_phys, 0, __ATOMIC_RELAXED);
+    v->arch = NULL;
+    svm_free_frame(sv->xsave_phys);
+    svm_free_frame(sv->arch.control_phys);
+    svm_free_frame(sv->self_phys);
+}
+
+/* ---- Entering the guest ------------------------------------------------------- */
+
+static void svm_new_asid(struct svm_vcpu *sv, struct svm_cpu *pc, unsigned int cpu)
+{
+    if (pc->next_asid >= svm_features.nr_asids) {
+        pc->asid_generation++;
+        pc->next_asid = 1;
+        pc->flush_all = true;
+    }
+    sv->arch.asid = pc->next_asid++;
+    sv->asid_cpu = cpu;
+    sv->asid_generation = pc->asid_generation;
+    sv->vmcb->asid = sv->arch.asid;
+    sv->vmcb_dirty |= SVM_CLEAN_ASID;
+}
+
+/* ASID, TLB control and clean bits for the VMRUN about to happen on @cpu. */
+static void svm_prepare_entry(struct svm_vcpu *sv, struct svm_cpu *pc, unsigned int cpu)
+{
+    struct vmcb *vmcb = sv->vmcb;
+    uint8_t tlb = SVM_TLB_NOTHING;
+
+    uint64_t generation = __atomic_load_n(&sv->sd->p2m_generation, __ATOMIC_ACQUIRE);
+    if (__builtin_expect(generation != sv->p2m_seen, 0)) {
+        sv->tlb_flush = true;
+        __atomic_store_n(&sv->p2m_seen, generation, __ATOMIC_RELEASE);
+    }
+    if (__builtin_expect(sv->asid_cpu != cpu || sv->asid_generation != pc->asid_generation ||
+                             (sv->tlb_flush && !svm_features.flush_by_asid),
+                         0)) {
+        svm_new_asid(sv, pc, cpu); /* never used on this CPU since its last full flush */
+        sv->tlb_flush = false;
+    } else if (__builtin_expect(sv->tlb_flush, 0)) {
+        tlb = SVM_TLB_FLUSH_ASID;
+        sv->tlb_flush = false;
+    }
+    if (__builtin_expect(pc->flush_all, 0)) {
+        tlb = SVM_TLB_FLUSH_ALL;
+        pc->flush_all = false;
+    }
+    vmcb->tlb_control = tlb;
+
+    uint64_t vmcb_phys = sv->arch.control_phys;
+    if (!svm_features.vmcb_clean || !sv->ran || sv->arch.last_cpu != cpu ||
+        pc->last_vmcb_phys != vmcb_phys)
+        vmcb->clean = 0;
+    else
+        vmcb->clean = SVM_CLEAN_ALL & ~sv->vmcb_dirty;
+    sv->vmcb_dirty = 0;
+    sv->ran = true;
+    sv->arch.last_cpu = cpu;
+    pc->last_vmcb_phys = vmcb_phys;
+}
+
+static void svm_vcpu_run(struct vcpu *v)
+{
+    struct svm_vcpu *sv = svm_vcpu_of(v);
+    struct vmcb *vmcb = sv->vmcb;
+    unsigned int cpu = arch_this_cpu();
+    struct svm_cpu *pc = &svm_cpus[cpu];
+
+    /* Orders the scheduler's is_running = true before our first look at the
+     * p2m generation; svm_npt.c relies on it to free replaced tables. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    for (;;) {
+        cli();
+        if (!vcpu_runnable(v) || core_cpu_should_reschedule()) {
+            sti();
+            return;
+        }
+        hvm_vcpu_load(v);
+        svm_prepare_entry(sv, pc, cpu);
+        vmcb->rax = sv->arch.gprs.rax;
+        svm_vmrun(&sv->arch.gprs, sv->arch.control_phys, pc->host_vmcb_phys);
+        sv->arch.gprs.rax = vmcb->rax;
+        if (svm_handle_exit(v) == HVM_STOP) {
+            sti();
+            return;
+        }
+    }
+}
+
+/* ---- State for the neutral handlers --------------------------------------------- */
+
+void svm_get_state(struct vcpu *v, struct hvm_state *state)
+{
+    struct svm_vcpu *sv = svm_vcpu_of(v);
+    const struct vmcb *vmcb = sv->vmcb;
+    state->rip = vmcb->rip;
+    state->rsp = vmcb->rsp;
+    state->rflags = vmcb->rflags;
+    state->cr0 = vmcb->cr0;
+    state->cr3 = vmcb->cr3;
+    state->cr4 = vmcb->cr4;
+    state->efer = (sv->efer & ~EFER_LMA) | (vmcb->efer & EFER_LMA);
+    state->cpl = vmcb->cpl;
+    state->long_mode_code = (vmcb->cs.attrib & VMCB_ATTR_L) && (state->efer & EFER_LMA);
+}
+
+/* An exception with its error code; a vector of 32 or more is delivered as an
+ * external interrupt (the caller checked that the guest takes interrupts). */
+void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
+{
+    struct vmcb *vmcb = svm_vcpu_of(v)->vmcb;
+    uint64_t event = SVM_EVENT_VALID | vector;
+    if (vector < X86_EXCEPTION_COUNT) {
+        event |= SVM_EVENT_TYPE_EXCEPTION;
+        if (has_error)
+            event |= SVM_EVENT_ERROR_VALID | ((uint64_t)error << SVM_EVENT_ERROR_SHIFT);
+    } else {
+        event |= SVM_EVENT_TYPE_INTR;
+    }
+    vmcb->event_inject = event;
+}
+
+/* ---- The ops ----------------------------------------------------------------------- */
+
+static struct hvm_ops svm_ops = {
+    .name = "svm",
+    .hypercall_insn = {0x0f, 0x01, 0xd9}, /* vmmcall */
+    .p2m_orders = 1U << P2M_ORDER_4K,
+    .cpu_init = svm_cpu_init,
+    .domain_init = svm_domain_init,
+    .domain_teardown = svm_domain_teardown,
+    .p2m_map = svm_p2m_map,
+    .p2m_lookup = svm_p2m_lookup,
+    .vcpu_init = svm_vcpu_init,
+    .vcpu_teardown = svm_vcpu_teardown,
+    .vcpu_set_pvh_entry = svm_vcpu_set_pvh_entry,
+    .vcpu_run = svm_vcpu_run,
+    .get_state = svm_get_state,
+    .inject_exception = svm_inject_exception,
+};
+
+const struct hvm_ops *svm_probe(void)
+{
+    if (cpuid(CPUID_EXT_MAX_LEAF).eax < CPUID_SVM_LEAF ||
+        !(cpuid(CPUID_EXT_FEATURES_LEAF).ecx & CPUID_EXT1_ECX_SVM)) {
+        printk("xencore: svm: the CPU has no SVM (CPUID 0x80000001 ECX bit 2)\n");
+        return NULL;
+    }
+    if (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS) {
+        printk("xencore: svm: SVM is disabled by the firmware (VM_CR.SVMDIS)\n");
+        return NULL;
+    }
+    struct cpuid_regs svm = cpuid(CPUID_SVM_LEAF);
+    if (!(svm.edx & CPUID_SVM_EDX_NPT)) {
+        printk("xencore: svm: no nested paging (CPUID 0x8000000A EDX bit 0)\n");
+        return NULL;
+    }
+    if (svm.ebx < 2) {
+        printk("xencore: svm: no ASID for guests (CPUID 0x8000000A EBX = %u)\n", svm.ebx);
+        return NULL;
+    }
+    svm_features.nrips = svm.edx & CPUID_SVM_EDX_NRIPS;
+    svm_features.vmcb_clean = svm.edx & CPUID_SVM_EDX_VMCB_CLEAN;
+    svm_features.flush_by_asid = svm.edx & CPUID_SVM_EDX_FLUSH_BY_ASID;
+    svm_features.decode_assists = svm.edx & CPUID_SVM_EDX_DECODE_ASSISTS;
+    svm_features.nr_asids = svm.ebx;
+    svm_features.page_1g = cpuid(CPUID_EXT_FEATURES_LEAF).edx & CPUID_EXT1_EDX_PAGE1GB;
+    svm_features.nx = x86_has_nx();
+    svm_features.phys_bits = PHYS_BITS_DEFAULT;
+    if (cpuid(CPUID_EXT_MAX_LEAF).eax >= CPUID_ADDRESS_SIZES_LEAF)
+        svm_features.phys_bits =
+            cpuid(CPUID_ADDRESS_SIZES_LEAF).eax & CPUID_ADDRESS_SIZES_PHYS_BITS_MASK;
+
+    svm_ops.p2m_orders =
+        1U << P2M_ORDER_4K | 1U << P2M_ORDER_2M | (svm_features.page_1g ? 1U << P2M_ORDER_1G : 0);
+    printk("xencore: svm: NPT%s, %u ASIDs, NRIPS %s, flush by ASID %s, decode assists %s, "
+           "VMCB clean bits %s\n",
+           svm_features.page_1g ? " with 1 GiB pages" : "", svm_features.nr_asids,
+           svm_features.nrips ? "yes" : "no", svm_features.flush_by_asid ? "yes" : "no",
+           svm_features.decode_assists ? "yes" : "no", svm_features.vmcb_clean ? "yes" : "no");
+    return &svm_ops;
+}

@@ -1,0 +1,513 @@
+/* #VMEXIT handling for SVM: decode the exit, call the vendor-neutral handler,
+ * act on its answer.
+ *
+ * Advancing RIP: with NRIPS the CPU stores the address of the next
+ * instruction in the VMCB on instruction intercepts. Without it (QEMU's TCG)
+ * we must know the length of the instruction that exited, so we fetch it from
+ * guest memory and decode the few instructions that can exit here - with
+ * their legacy and REX prefixes - and check the bytes are the instruction the
+ * exit code names. An IOIO exit carries the next RIP in EXITINFO2 on every
+ * CPU. Anything we cannot decode crashes the domain, never the hypervisor.
+ *
+ * Events cut short by an exit (EXITINTINFO) are re-injected before the
+ * handler runs, except software interrupts and INT3/INTO, which happen again
+ * when the instruction re-executes. */
+#include <stddef.h>
+
+#include "lib/string.h"
+#include "svm_internal.h"
+#include "x86/hvm_policy.h"
+#include "x86/insn.h"
+#include "x86/regs.h"
+#include "x86/traps.h"
+
+#define X86_INSN_MAX_BYTES 15
+#define X86_CR0_TS (1ULL << 3)
+#define X86_CR0_ET (1ULL << 4)
+#define X86_CR0_LMSW_BITS 0xfULL /* PE, MP, EM, TS */
+#define X86_VECTOR_BP 3
+#define X86_VECTOR_OF 4
+#define X86_GATE_BYTES_32 8
+#define X86_GATE_BYTES_64 16
+#define X86_GATE_ACCESS_BYTE 5 /* type, DPL, P */
+#define X86_GATE_PRESENT 0x80
+#define X86_GPR_RSP 4
+#define MSR_PAT 0x277
+
+/* Opcode bytes. */
+#define OPCODE_TWO_BYTE 0x0f
+#define OPCODE_HLT 0xf4
+#define OPCODE_IN_IMM8_FIRST 0xe4 /* e4 e5 in, e6 e7 out, then an imm8 */
+#define OPCODE_IN_IMM8_LAST 0xe7
+#define OPCODE_IN_DX_FIRST 0xec /* ec ed in, ee ef out */
+#define OPCODE_IN_DX_LAST 0xef
+#define OPCODE2_GROUP7 0x01 /* 0f 01: the modrm byte selects */
+#define OPCODE2_CLTS 0x06
+#define OPCODE2_INVD 0x08
+#define OPCODE2_MOV_TO_CR 0x22
+#define OPCODE2_WRMSR 0x30
+#define OPCODE2_RDMSR 0x32
+#define OPCODE2_CPUID 0xa2
+#define MODRM_VMCALL 0xc1
+#define MODRM_XSETBV 0xd1
+#define MODRM_VMMCALL 0xd9
+#define MODRM_GROUP7_LMSW 6 /* reg field of 0f 01 /6 */
+#define MODRM_MOD_REGISTER 3
+#define PREFIX_LOCK 0xf0
+#define REX_FIRST 0x40
+#define REX_LAST 0x4f
+#define REX_B 0x1
+#define REX_R 0x4
+
+enum svm_insn_kind {
+    SVM_INSN_UNKNOWN,
+    SVM_INSN_CPUID,
+    SVM_INSN_RDMSR,
+    SVM_INSN_WRMSR,
+    SVM_INSN_XSETBV,
+    SVM_INSN_VMMCALL,
+    SVM_INSN_VMCALL,
+    SVM_INSN_HLT,
+    SVM_INSN_INVD,
+    SVM_INSN_IO,
+    SVM_INSN_MOV_TO_CR,
+    SVM_INSN_CLTS,
+    SVM_INSN_LMSW,
+};
+
+struct svm_insn {
+    enum svm_insn_kind kind;
+    unsigned int length;
+    unsigned int cr;  /* MOV_TO_CR: the control register */
+    unsigned int gpr; /* MOV_TO_CR, LMSW: the source register (x86 numbering) */
+};
+
+static bool is_legacy_prefix(uint8_t byte)
+{
+    switch (byte) {
+    case 0x26:
+    case 0x2e:
+    case 0x36:
+    case 0x3e: /* ES CS SS DS overrides */
+    case 0x64:
+    case 0x65: /* FS GS overrides */
+    case 0x66:
+    case 0x67: /* operand and address size */
+    case PREFIX_LOCK:
+    case 0xf2:
+    case 0xf3: /* lock, repne, rep */
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Decodes the instruction in @bytes (@count of them were readable). */
+static bool svm_insn_decode(const uint8_t *bytes, unsigned int count, bool long_mode,
+                            struct svm_insn *insn)
+{
+    unsigned int i = 0, rex = 0;
+    bool lock = false;
+    if (count > X86_INSN_MAX_BYTES)
+        count = X86_INSN_MAX_BYTES;
+    while (i < count && is_legacy_prefix(bytes[i]))
+        lock |= bytes[i++] == PREFIX_LOCK;
+    if (long_mode && i < count && bytes[i] >= REX_FIRST && bytes[i] <= REX_LAST)
+        rex = bytes[i++];
+    if (i >= count)
+        return false;
+
+    *insn = (struct svm_insn){.kind = SVM_INSN_UNKNOWN};
+    uint8_t opcode = bytes[i++];
+    if (opcode == OPCODE_HLT) {
+        insn->kind = SVM_INSN_HLT;
+    } else if (opcode >= OPCODE_IN_IMM8_FIRST && opcode <= OPCODE_IN_IMM8_LAST) {
+        insn->kind = SVM_INSN_IO;
+        i++; /* the port */
+    } else if (opcode >= OPCODE_IN_DX_FIRST && opcode <= OPCODE_IN_DX_LAST) {
+        insn->kind = SVM_INSN_IO;
+    } else if (opcode == OPCODE_TWO_BYTE && i < count) {
+        uint8_t opcode2 = bytes[i++];
+        uint8_t modrm = i < count ? bytes[i] : 0;
+        unsigned int mod = modrm >> 6, reg = (modrm >> 3) & 7, rm = modrm & 7;
+        switch (opcode2) {
+        case OPCODE2_CPUID:
+            insn->kind = SVM_INSN_CPUID;
+            break;
+        case OPCODE2_RDMSR:
+            insn->kind = SVM_INSN_RDMSR;
+            break;
+        case OPCODE2_WRMSR:
+            insn->kind = SVM_INSN_WRMSR;
+            break;
+        case OPCODE2_INVD:
+            insn->kind = SVM_INSN_INVD;
+            break;
+        case OPCODE2_CLTS:
+            insn->kind = SVM_INSN_CLTS;
+            break;
+        case OPCODE2_MOV_TO_CR:
+            /* The operand is always a register, whatever mod says. LOCK
+             * selects CR8 on AMD (the 32-bit encoding of it). */
+            insn->kind = SVM_INSN_MOV_TO_CR;
+            insn->cr = reg | (rex & REX_R ? 8 : 0) | (lock ? 8 : 0);
+            insn->gpr = rm | (rex & REX_B ? 8 : 0);
+            i++;
+            break;
+        case OPCODE2_GROUP7:
+            if (modrm == MODRM_XSETBV)
+                insn->kind = SVM_INSN_XSETBV;
+            else if (modrm == MODRM_VMMCALL)
+                insn->kind = SVM_INSN_VMMCALL;
+            else if (modrm == MODRM_VMCALL)
+                insn->kind = SVM_INSN_VMCALL;
+            else if (reg == MODRM_GROUP7_LMSW && mod == MODRM_MOD_REGISTER) {
+                insn->kind = SVM_INSN_LMSW; /* from memory is not decoded */
+                insn->gpr = rm | (rex & REX_B ? 8 : 0);
+            }
+            i++;
+            break;
+        default:
+            break;
+        }
+    }
+    insn->length = i;
+    return insn->kind != SVM_INSN_UNKNOWN && i <= count;
+}
+
+/* Fetches and decodes the instruction at the guest's CS:RIP. */
+static bool svm_insn_read(struct vcpu *v, const struct vmcb *vmcb, struct svm_insn *insn)
+{
+    bool long_mode = (vmcb->cs.attrib & VMCB_ATTR_L) && (vmcb->efer & EFER_LMA);
+    uint64_t linear = vmcb->rip + (long_mode ? 0 : vmcb->cs.base);
+    if (!long_mode)
+        linear = (uint32_t)linear;
+    uint8_t bytes[X86_INSN_MAX_BYTES];
+    /* Up to the end of the page first: the next page may not be mapped. */
+    unsigned int count = ARCH_PAGE_SIZE - (unsigned int)(linear & (ARCH_PAGE_SIZE - 1));
+    if (count > X86_INSN_MAX_BYTES)
+        count = X86_INSN_MAX_BYTES;
+    if (arch_copy_from_guest(v, bytes, linear, count))
+        return false;
+    if (count < X86_INSN_MAX_BYTES &&
+        arch_copy_from_guest(v, bytes + count, linear + count, X86_INSN_MAX_BYTES - count) == 0)
+        count = X86_INSN_MAX_BYTES;
+    return svm_insn_decode(bytes, count, long_mode, insn);
+}
+
+static enum hvm_result svm_decode_failed(struct vcpu *v, const struct vmcb *vmcb, const char *why)
+{
+    char message[96];
+    snprintf(message, sizeof(message), "cannot decode instruction at 0x%llx (%s)",
+             (unsigned long long)vmcb->rip, why);
+    return hvm_handle_fatal(v, message);
+}
+
+static void svm_set_rip(struct vmcb *vmcb, uint64_t rip)
+{
+    vmcb->rip = rip;
+    vmcb->interrupt_state &= ~SVM_INTERRUPT_SHADOW; /* an STI or MOV SS shadow ends */
+}
+
+static uint64_t svm_rip_after(const struct vmcb *vmcb, unsigned int length)
+{
+    uint64_t rip = vmcb->rip + length;
+    bool long_mode = (vmcb->cs.attrib & VMCB_ATTR_L) && (vmcb->efer & EFER_LMA);
+    return long_mode ? rip : (uint32_t)rip;
+}
+
+/* Acts on @result for an instruction intercept of @kind: on HVM_ADVANCE, RIP
+ * moves past the instruction (the CPU's next RIP when it saves one). */
+static enum hvm_result svm_complete(struct vcpu *v, struct vmcb *vmcb, enum hvm_result result,
+                                    enum svm_insn_kind kind)
+{
+    if (result != HVM_ADVANCE)
+        return result;
+    if (svm_features.nrips && vmcb->next_rip) {
+        svm_set_rip(vmcb, vmcb->next_rip);
+        return result;
+    }
+    struct svm_insn insn;
+    if (!svm_insn_read(v, vmcb, &insn))
+        return svm_decode_failed(v, vmcb, "unreadable or unknown");
+    if (insn.kind != kind)
+        return svm_decode_failed(v, vmcb, "not the instruction that exited");
+    svm_set_rip(vmcb, svm_rip_after(vmcb, insn.length));
+    return result;
+}
+
+/* Guest register @n in x86 numbering (0 RAX, 1 RCX, 2 RDX, 3 RBX, 4 RSP, ...). */
+static uint64_t svm_read_gpr(struct svm_vcpu *sv, unsigned int n)
+{
+    static const uint8_t offsets[16] = {
+        offsetof(struct hvm_gprs, rax), offsetof(struct hvm_gprs, rcx),
+        offsetof(struct hvm_gprs, rdx), offsetof(struct hvm_gprs, rbx),
+        0 /* RSP: in the VMCB */,       offsetof(struct hvm_gprs, rbp),
+        offsetof(struct hvm_gprs, rsi), offsetof(struct hvm_gprs, rdi),
+        offsetof(struct hvm_gprs, r8),  offsetof(struct hvm_gprs, r9),
+        offsetof(struct hvm_gprs, r10), offsetof(struct hvm_gprs, r11),
+        offsetof(struct hvm_gprs, r12), offsetof(struct hvm_gprs, r13),
+        offsetof(struct hvm_gprs, r14), offsetof(struct hvm_gprs, r15),
+    };
+    n &= 15;
+    if (n == X86_GPR_RSP)
+        return sv->vmcb->rsp;
+    uint64_t value;
+    memcpy(&value, (const char *)&sv->arch.gprs + offsets[n], sizeof(value));
+    return value;
+}
+
+/* ---- Control registers and EFER ------------------------------------------------------ */
+
+/* Installs a CR0 or CR4 value the neutral handler accepted. */
+static void svm_apply_cr(struct vcpu *v, unsigned int cr, uint64_t value)
+{
+    struct svm_vcpu *sv = svm_vcpu_of(v);
+    struct vmcb *vmcb = sv->vmcb;
+    uint64_t old;
+    if (cr == 0) {
+        value |= X86_CR0_ET; /* hardwired to one */
+        old = vmcb->cr0;
+        /* With CR0 writes intercepted, entering and leaving long mode
+         * (EFER.LMA) is ours to do, as the CPU would on MOV CR0. */
+        if ((value & X86_CR0_PG) && (sv->efer & EFER_LME))
+            sv->efer |= EFER_LMA;
+        else if (!(value & X86_CR0_PG))
+            sv->efer &= ~EFER_LMA;
+        vmcb->efer = sv->efer | EFER_SVME;
+        vmcb->cr0 = value;
+    } else {
+        old = vmcb->cr4;
+        vmcb->cr4 = value;
+    }
+    sv->vmcb_dirty |= SVM_CLEAN_CRX;
+    /* The CPU flushes on these writes (paging mode, PGE, PCIDE...); we
+     * emulated them, so we flush. Linux toggles CR4.PGE to drop global pages. */
+    if (value != old)
+        svm_vcpu_flush_tlb(sv);
+}
+
+static enum hvm_result svm_exit_cr_write(struct vcpu *v, struct vmcb *vmcb, unsigned int cr)
+{
+    struct svm_vcpu *sv = svm_vcpu_of(v);
+    bool long_mode = (vmcb->cs.attrib & VMCB_ATTR_L) && (vmcb->efer & EFER_LMA);
+    struct svm_insn insn = {.kind = SVM_INSN_UNKNOWN};
+    uint64_t value;
+
+    if (svm_features.decode_assists && (vmcb->exit_info1 & SVM_EXITINFO1_CR_MOV)) {
+        value = svm_read_gpr(sv, (unsigned int)(vmcb->exit_info1 & SVM_EXITINFO1_CR_GPR_MASK));
+    } else {
+        if (!svm_insn_read(v, vmcb, &insn))
+            return svm_decode_failed(v, vmcb, "control register write");
+        if (insn.kind == SVM_INSN_MOV_TO_CR && insn.cr == cr)
+            value = svm_read_gpr(sv, insn.gpr);
+        else if (insn.kind == SVM_INSN_CLTS && cr == 0)
+            value = vmcb->cr0 & ~X86_CR0_TS;
+        else if (insn.kind == SVM_INSN_LMSW && cr == 0) /* cannot clear PE */
+            value = (vmcb->cr0 & ~(X86_CR0_LMSW_BITS & ~X86_CR0_PE)) |
+                    (svm_read_gpr(sv, insn.gpr) & X86_CR0_LMSW_BITS);
+        else
+            return svm_decode_failed(v, vmcb, "not a control register write");
+    }
+    if (!long_mode)
+        value = (uint32_t)value;
+
+    /* The long-mode rules of MOV CR0 that involve EFER, which is ours: no
+     * paging off in 64-bit code, no paging on with LME but without PAE. */
+    if (cr == 0 && ((long_mode && !(value & X86_CR0_PG)) ||
+                    ((value & X86_CR0_PG) && !(vmcb->cr0 & X86_CR0_PG) && (sv->efer & EFER_LME) &&
+                     !(vmcb->cr4 & X86_CR4_PAE)))) {
+        svm_inject_exception(v, HVM_EXC_GP, true, 0);
+        return HVM_RETRY;
+    }
+
+    enum hvm_result result = hvm_handle_cr_write(v, cr, value, svm_apply_cr);
+    if (result != HVM_ADVANCE)
+        return result;
+    if (svm_features.nrips && vmcb->next_rip)
+        svm_set_rip(vmcb, vmcb->next_rip);
+    else if (insn.length)
+        svm_set_rip(vmcb, svm_rip_after(vmcb, insn.length));
+    else
+        return svm_complete(v, vmcb, result, SVM_INSN_MOV_TO_CR);
+    return result;
+}
+
+/* EFER as the guest sees it: SCE, LME, LMA, NXE; SVME stays ours. */
+static enum hvm_result svm_wrmsr_efer(struct vcpu *v, struct svm_vcpu *sv, uint64_t value)
+{
+    struct vmcb *vmcb = sv->vmcb;
+    uint64_t allowed = EFER_SCE | EFER_LME | EFER_LMA | (svm_features.nx ? EFER_NXE : 0);
+    if ((value & ~allowed) || (((value ^ sv->efer) & EFER_LME) && (vmcb->cr0 & X86_CR0_PG))) {
+        svm_inject_exception(v, HVM_EXC_GP, true, 0);
+        return HVM_RETRY;
+    }
+    sv->efer = (value & ~EFER_LMA) | (sv->efer & EFER_LMA); /* LMA is read-only */
+    vmcb->efer = sv->efer | EFER_SVME;
+    sv->vmcb_dirty |= SVM_CLEAN_CRX;
+    return HVM_ADVANCE;
+}
+
+static enum hvm_result svm_exit_msr(struct vcpu *v, struct vmcb *vmcb)
+{
+    struct svm_vcpu *sv = svm_vcpu_of(v);
+    struct hvm_gprs *g = &sv->arch.gprs;
+    uint32_t msr = (uint32_t)g->rcx;
+    bool write = vmcb->exit_info1 & SVM_EXITINFO1_MSR_WRITE;
+    enum hvm_result result;
+
+    if (msr == MSR_EFER) {
+        if (write) {
+            result = svm_wrmsr_efer(v, sv, (g->rdx << 32) | (uint32_t)g->rax);
+        } else {
+            g->rax = (uint32_t)sv->efer;
+            g->rdx = sv->efer >> 32;
+            result = HVM_ADVANCE;
+        }
+    } else if (write) {
+        result = hvm_handle_wrmsr(v);
+        if (msr == MSR_PAT && result == HVM_ADVANCE) {
+            vmcb->g_pat = *hvm_vcpu_pat(v); /* with NPT the CPU uses the VMCB's */
+            sv->vmcb_dirty |= SVM_CLEAN_NP;
+        }
+    } else {
+        result = hvm_handle_rdmsr(v);
+    }
+    return svm_complete(v, vmcb, result, write ? SVM_INSN_WRMSR : SVM_INSN_RDMSR);
+}
+
+/* ---- Other exits ------------------------------------------------------------------------ */
+
+static enum hvm_result svm_exit_io(struct vcpu *v, struct vmcb *vmcb)
+{
+    uint64_t info = vmcb->exit_info1;
+    if (info & (SVM_IOIO_STRING | SVM_IOIO_REP))
+        return hvm_handle_fatal(v, "string I/O");
+    unsigned int size = (info & SVM_IOIO_SIZE8) ? 1 : (info & SVM_IOIO_SIZE16) ? 2 : 4;
+    uint16_t port = (uint16_t)((info >> SVM_IOIO_PORT_SHIFT) & SVM_IOIO_PORT_MASK);
+    enum hvm_result result = hvm_handle_io(v, port, size, info & SVM_IOIO_IN);
+    if (result == HVM_ADVANCE)
+        svm_set_rip(vmcb, vmcb->exit_info2); /* the next RIP, with or without NRIPS */
+    return result;
+}
+
+/* #UD in the guest: an Intel-style hypercall (vmcall) is one; anything else
+ * goes back to the guest. */
+static enum hvm_result svm_exit_invalid_opcode(struct vcpu *v, struct vmcb *vmcb)
+{
+    struct svm_insn insn;
+    if (svm_insn_read(v, vmcb, &insn) && insn.kind == SVM_INSN_VMCALL) {
+        enum hvm_result result = hvm_handle_hypercall(v);
+        if (result == HVM_ADVANCE)
+            svm_set_rip(vmcb, svm_rip_after(vmcb, insn.length));
+        return result;
+    }
+    svm_inject_exception(v, HVM_EXC_UD, false, 0);
+    return HVM_RETRY;
+}
+
+/* A #DF the guest's IDT cannot deliver is a triple fault. We intercept #DF
+ * only to see that: some emulators (Bochs 2.7) stop the whole machine on a
+ * guest triple fault instead of exiting with SHUTDOWN. A #DF with a usable
+ * gate goes back to the guest. */
+static enum hvm_result svm_exit_double_fault(struct vcpu *v, struct vmcb *vmcb)
+{
+    bool long_mode = vmcb->efer & EFER_LMA;
+    unsigned int gate_bytes = long_mode ? X86_GATE_BYTES_64 : X86_GATE_BYTES_32;
+    uint64_t offset = (uint64_t)X86_VECTOR_DOUBLE_FAULT * gate_bytes;
+    uint8_t gate[X86_GATE_BYTES_64];
+    uint64_t base = long_mode ? vmcb->idtr.base : (uint32_t)vmcb->idtr.base;
+    if (vmcb->idtr.limit < offset + gate_bytes - 1 ||
+        arch_copy_from_guest(v, gate, base + offset, gate_bytes) ||
+        !(gate[X86_GATE_ACCESS_BYTE] & X86_GATE_PRESENT))
+        return hvm_handle_fatal(v, "triple fault");
+    svm_inject_exception(v, X86_VECTOR_DOUBLE_FAULT, true, 0);
+    return HVM_RETRY;
+}
+
+/* An event the exit interrupted is delivered again on the next VMRUN. */
+static void svm_reinject_interrupted_event(struct vmcb *vmcb)
+{
+    uint64_t info = vmcb->exit_int_info;
+    uint64_t type = info & SVM_EVENT_TYPE_MASK;
+    unsigned int vector = (unsigned int)(info & SVM_EVENT_VECTOR_MASK);
+    if (type == SVM_EVENT_TYPE_SOFT_INT)
+        return; /* INT n runs again */
+    if (type == SVM_EVENT_TYPE_EXCEPTION && (vector == X86_VECTOR_BP || vector == X86_VECTOR_OF))
+        return; /* INT3, INTO run again */
+    vmcb->event_inject = info;
+}
+
+static enum hvm_result svm_exit_unhandled(struct vcpu *v, const struct vmcb *vmcb)
+{
+    char message[96];
+    snprintf(message, sizeof(message), "unhandled #VMEXIT 0x%llx (info 0x%llx 0x%llx)",
+             (unsigned long long)vmcb->exit_code, (unsigned long long)vmcb->exit_info1,
+             (unsigned long long)vmcb->exit_info2);
+    return hvm_handle_fatal(v, message);
+}
+
+enum hvm_result svm_handle_exit(struct vcpu *v)
+{
+    struct vmcb *vmcb = svm_vcpu_of(v)->vmcb;
+    uint64_t code = vmcb->exit_code;
+
+    if (__builtin_expect(vmcb->exit_int_info & SVM_EVENT_VALID, 0))
+        svm_reinject_interrupted_event(vmcb);
+
+    switch (code) {
+    case SVM_EXIT_VMMCALL:
+        return svm_complete(v, vmcb, hvm_handle_hypercall(v), SVM_INSN_VMMCALL);
+    case SVM_EXIT_INTR:
+    case SVM_EXIT_NMI:
+        /* Still pending (IF was clear at STGI): let the host's IDT take it. */
+        __asm__ volatile("sti; nop; cli" ::: "memory");
+        return HVM_RETRY;
+    case SVM_EXIT_CPUID:
+        return svm_complete(v, vmcb, hvm_handle_cpuid(v), SVM_INSN_CPUID);
+    case SVM_EXIT_MSR:
+        return svm_exit_msr(v, vmcb);
+    case SVM_EXIT_IOIO:
+        return svm_exit_io(v, vmcb);
+    case SVM_EXIT_HLT:
+        return svm_complete(v, vmcb, hvm_handle_hlt(v), SVM_INSN_HLT);
+    case SVM_EXIT_XSETBV:
+        return svm_complete(v, vmcb, hvm_handle_xsetbv(v), SVM_INSN_XSETBV);
+    case SVM_EXIT_CR0_WRITE:
+        return svm_exit_cr_write(v, vmcb, 0);
+    case SVM_EXIT_CR4_WRITE:
+        return svm_exit_cr_write(v, vmcb, 4);
+    case SVM_EXIT_EXCEPTION(HVM_EXC_UD):
+        return svm_exit_invalid_opcode(v, vmcb);
+    case SVM_EXIT_EXCEPTION(X86_VECTOR_DOUBLE_FAULT):
+        return svm_exit_double_fault(v, vmcb);
+    case SVM_EXIT_NPF: {
+        uint64_t info = vmcb->exit_info1;
+        enum hvm_result result =
+            hvm_handle_p2m_fault(v, vmcb->exit_info2, info & SVM_NPF_WRITE, info & SVM_NPF_FETCH);
+        return result == HVM_ADVANCE ? HVM_RETRY : result; /* the access runs again */
+    }
+    case SVM_EXIT_INVD:
+        /* Caches are coherent with everything a guest can reach: a no-op. */
+        return svm_complete(v, vmcb, HVM_ADVANCE, SVM_INSN_INVD);
+    case SVM_EXIT_VMRUN:
+    case SVM_EXIT_VMLOAD:
+    case SVM_EXIT_VMSAVE:
+    case SVM_EXIT_STGI:
+    case SVM_EXIT_CLGI:
+    case SVM_EXIT_SKINIT:
+    case SVM_EXIT_INVLPGA:
+    case SVM_EXIT_MONITOR:
+    case SVM_EXIT_MWAIT:
+    case SVM_EXIT_MWAIT_ARMED:
+        /* Not offered: what a CPU without SVM or MONITOR does. */
+        svm_inject_exception(v, HVM_EXC_UD, false, 0);
+        return HVM_RETRY;
+    case SVM_EXIT_SHUTDOWN:
+        return hvm_handle_fatal(v, "triple fault");
+    case SVM_EXIT_INVALID:
+        return hvm_handle_fatal(v, "VMRUN refused the guest state (#VMEXIT invalid)");
+    default:
+        return svm_exit_unhandled(v, vmcb);
+    }
+}

@@ -1,0 +1,106 @@
+/* VM entry and exit.
+ *
+ * vmx_enter(gprs, host_rsp, launched) saves the callee-saved registers and
+ * the gprs pointer on this stack, makes sure HOST_RSP names the stack as it
+ * is now (a VMWRITE only when it moved: a vCPU that stays on one CPU and one
+ * call path writes it once), loads every guest GPR and executes VMLAUNCH or
+ * VMRESUME. The VM exit lands on vmx_exit_entry (HOST_RIP) with RSP = HOST_RSP,
+ * where the gprs pointer is: the guest GPRs are stored back and vmx_enter
+ * returns VMX_ENTER_EXITED to its caller as if VMRESUME had been a call.
+ * RSP, RIP, RFLAGS and the rest of the guest state are in the VMCS.
+ *
+ * If VMLAUNCH/VMRESUME fails the CPU falls through with the guest GPRs
+ * loaded and CF or ZF set: the same frame is unwound and the failure kind
+ * returned. Interrupts are off throughout (the caller's job); a VM exit
+ * leaves RFLAGS = 2, so they stay off until the exit handler decides. */
+#include "x86/vmx.h"
+#include "vmx_internal.h"
+
+    .text
+
+    .globl vmx_enter
+    .type vmx_enter, @function
+vmx_enter:
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    pushq %rdi                      /* gprs: at HOST_RSP for the exit path */
+
+    cmpq %rsp, (%rsi)
+    je 1f
+    movq %rsp, (%rsi)
+    movl $VMCS_HOST_RSP, %eax
+    vmwrite %rsp, %rax
+1:
+    testb %dl, %dl                  /* launched? (the loads below keep the flags) */
+    movq VMX_GPRS_RAX(%rdi), %rax
+    movq VMX_GPRS_RBX(%rdi), %rbx
+    movq VMX_GPRS_RCX(%rdi), %rcx
+    movq VMX_GPRS_RDX(%rdi), %rdx
+    movq VMX_GPRS_RSI(%rdi), %rsi
+    movq VMX_GPRS_RBP(%rdi), %rbp
+    movq VMX_GPRS_R8(%rdi), %r8
+    movq VMX_GPRS_R9(%rdi), %r9
+    movq VMX_GPRS_R10(%rdi), %r10
+    movq VMX_GPRS_R11(%rdi), %r11
+    movq VMX_GPRS_R12(%rdi), %r12
+    movq VMX_GPRS_R13(%rdi), %r13
+    movq VMX_GPRS_R14(%rdi), %r14
+    movq VMX_GPRS_R15(%rdi), %r15
+    movq VMX_GPRS_RDI(%rdi), %rdi
+    jnz 2f
+    vmlaunch
+    jmp 3f
+2:
+    vmresume
+3:
+    /* Only reached when the instruction failed. MOV keeps the flags. */
+    movl $VMX_ENTER_FAIL_VALID, %eax
+    jz 4f
+    movl $VMX_ENTER_FAIL_INVALID, %eax
+4:
+    addq $8, %rsp                   /* the gprs pointer */
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+    .size vmx_enter, . - vmx_enter
+
+    .globl vmx_exit_entry
+    .type vmx_exit_entry, @function
+vmx_exit_entry:
+    pushq %rdi                      /* the guest's RDI; 8(%rsp) is gprs */
+    movq 8(%rsp), %rdi
+    movq %rax, VMX_GPRS_RAX(%rdi)
+    movq %rbx, VMX_GPRS_RBX(%rdi)
+    movq %rcx, VMX_GPRS_RCX(%rdi)
+    movq %rdx, VMX_GPRS_RDX(%rdi)
+    movq %rsi, VMX_GPRS_RSI(%rdi)
+    movq %rbp, VMX_GPRS_RBP(%rdi)
+    movq %r8, VMX_GPRS_R8(%rdi)
+    movq %r9, VMX_GPRS_R9(%rdi)
+    movq %r10, VMX_GPRS_R10(%rdi)
+    movq %r11, VMX_GPRS_R11(%rdi)
+    movq %r12, VMX_GPRS_R12(%rdi)
+    movq %r13, VMX_GPRS_R13(%rdi)
+    movq %r14, VMX_GPRS_R14(%rdi)
+    movq %r15, VMX_GPRS_R15(%rdi)
+    popq VMX_GPRS_RDI(%rdi)
+    addq $8, %rsp                   /* the gprs pointer */
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    xorl %eax, %eax                 /* VMX_ENTER_EXITED */
+    ret
+    .size vmx_exit_entry, . - vmx_exit_entry
+
+    .section .note.GNU-stack, "", @progbits

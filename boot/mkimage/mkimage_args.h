@@ -1,0 +1,54 @@
+/* xencore-mkimage's input checks, kept apart from the tool so unit tests
+ * can call them: the --domain KEY=VALUE,... parser, the memory-size parser
+ * and the PVH kernel check.
+ *
+ * Each function returns 0, or -1 with a message in the caller's buffer that
+ * names the key and says what it must be ("'memory' must be ..."); the tool
+ * prefixes it with "xencore-mkimage: --domain N: ". */
+#ifndef XENCORE_MKIMAGE_ARGS_H
+#define XENCORE_MKIMAGE_ARGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MKIMAGE_NAME_BYTES 64      /* 63 characters and the terminator */
+#define MKIMAGE_PATH_BYTES 4096
+#define MKIMAGE_CMDLINE_BYTES 1024 /* 1023 bytes and the terminator */
+#define MKIMAGE_MAX_VCPUS 128u
+#define MKIMAGE_MIN_MEMORY_KIB 1024u
+/* Like libxl: a domain without 'memory' gets 32 MiB. */
+#define MKIMAGE_DEFAULT_MEMORY_KIB (32u * 1024u)
+#define MKIMAGE_DEFAULT_VCPUS 1u
+#define MKIMAGE_ERROR_BYTES 512
+
+/* One --domain option, parsed. */
+struct mkimage_domain {
+    char name[MKIMAGE_NAME_BYTES];
+    char kernel[MKIMAGE_PATH_BYTES]; /* path on the host */
+    uint64_t memory_kib;
+    uint32_t vcpus;
+    char cmdline[MKIMAGE_CMDLINE_BYTES];
+};
+
+/* Parses "name=web,kernel=vmlinux,memory=512M,vcpus=2,cmdline=\"a b,c\"".
+ * Keys: name and kernel (required), memory (default 32 MiB), vcpus
+ * (default 1), cmdline (default empty). A value holding commas or blanks may
+ * be written in double quotes; inside them \" and \\ stand for " and \.
+ * Each key at most once. */
+int mkimage_parse_domain(const char *spec, struct mkimage_domain *out, char *error,
+                         size_t error_size);
+
+/* Parses a memory size like xl: a number of MiB, or a number with a K, M or
+ * G suffix (either case). It must be a multiple of 4 KiB and at least 1 MiB.
+ * @key names the value in messages. */
+int mkimage_parse_memory(const char *text, const char *key, uint64_t *kib, char *error,
+                         size_t error_size);
+
+/* Checks that @image (an ELF file's bytes; @path for messages) is a PVH
+ * kernel: a little-endian x86 ELF32 or ELF64 with a Xen PHYS32_ENTRY note
+ * (owner "Xen", type 18) whose entry lies inside a loadable segment. On
+ * success *entry is the 32-bit physical entry address. */
+int mkimage_check_pvh_kernel(const uint8_t *image, size_t size, const char *path,
+                             uint32_t *entry, char *error, size_t error_size);
+
+#endif /* XENCORE_MKIMAGE_ARGS_H */

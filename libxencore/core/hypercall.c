@@ -1,0 +1,344 @@
+/* Xen's hypercalls, as a PVH guest makes them.
+ *
+ * The arch layer hands over the registers; this file decides. Pointer
+ * arguments are guest-virtual and are only ever read or written through
+ * arch_copy_from_guest()/arch_copy_to_guest(), which fail with -EFAULT rather
+ * than fault. Every number and sub-op not implemented returns -ENOSYS, so a
+ * guest probing for features learns the truth. A call from guest user mode
+ * (CPL != 0) is refused with -EPERM before anything is looked at. */
+#include <xencore/abi/guest.h>
+#include <xencore/xencore.h>
+
+#include "arch/arch.h"
+#include "core/domain.h"
+#include "lib/errno.h"
+#include "lib/string.h"
+#include "mm/p2m.h"
+#include "sched/sched.h"
+
+#define MEMOP_CMD_MASK 0x3f /* Xen's memory_op packs a start extent above bit 6 */
+#define CONSOLE_CHUNK 256
+#define CONSOLE_MAX_PER_CALL (1U << 20)
+#define XEN_EXTRAVERSION "-xencore"
+#define XEN_CAPABILITIES "hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64"
+#define XEN_VIRT_START 0xffff800000000000ULL
+#define XENFEAT_auto_translated_physmap 2
+#define XENFEAT_hvm_safe_pvclock 9
+#define GRANT_TABLE_FRAMES 1
+#define GRANT_TABLE_MAX_FRAMES 1
+#define INTERFACE_VERSION ((4UL << 16) | 17UL)
+#define GUEST_FRAME_LIMIT (1ULL << 36) /* 48-bit guest-physical addresses */
+
+typedef long (*hypercall_fn)(struct vcpu *v, const uint64_t *arg);
+
+static long copy_in(struct vcpu *v, void *dst, uint64_t gva, size_t length)
+{
+    return arch_copy_from_guest(v, dst, gva, length) ? -XC_EFAULT : 0;
+}
+
+static long copy_out(struct vcpu *v, uint64_t gva, const void *src, size_t length)
+{
+    return arch_copy_to_guest(v, gva, src, length) ? -XC_EFAULT : 0;
+}
+
+/* A domid argument may name only the caller (DOMID_SELF or its own id). */
+static bool is_self(struct vcpu *v, uint16_t domid)
+{
+    return domid == DOMID_SELF || domid == v->domain->domid;
+}
+
+static void update_time(struct vcpu *v, struct vcpu_time_info *t)
+{
+    /* Odd while we write: a guest reading meanwhile retries. */
+    uint32_t version = t->version | 1;
+    __atomic_store_n(&t->version, version, __ATOMIC_RELEASE);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    arch_fill_vcpu_time(t);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    __atomic_store_n(&t->version, version + 1, __ATOMIC_RELEASE);
+    (void)v;
+}
+
+static struct shared_info *shared_info_of(struct domain *d)
+{
+    return arch_phys_to_virt(d->shared_info_mfn << ARCH_PAGE_SHIFT);
+}
+
+/* ---- xen_version ---------------------------------------------------------- */
+
+static long do_xen_version(struct vcpu *v, const uint64_t *arg)
+{
+    uint64_t buf = arg[1];
+    switch (arg[0]) {
+    case XENVER_version:
+        return (long)INTERFACE_VERSION;
+    case XENVER_extraversion: {
+        char s[16] = XEN_EXTRAVERSION;
+        return copy_out(v, buf, s, sizeof(s));
+    }
+    case XENVER_compile_info: {
+        struct {
+            char compiler[64], by[16], domain[32], date[32];
+        } info = { "gcc", "xencore", "xencore", "" };
+        return copy_out(v, buf, &info, sizeof(info));
+    }
+    case XENVER_capabilities: {
+        char caps[1024] = XEN_CAPABILITIES;
+        return copy_out(v, buf, caps, sizeof(caps));
+    }
+    case XENVER_changeset: {
+        char cs[64] = "xencore " XENCORE_VERSION_STRING;
+        return copy_out(v, buf, cs, sizeof(cs));
+    }
+    case XENVER_platform_parameters: {
+        uint64_t virt_start = XEN_VIRT_START;
+        return copy_out(v, buf, &virt_start, sizeof(virt_start));
+    }
+    case XENVER_get_features: {
+        uint32_t fi[2];
+        long rc = copy_in(v, fi, buf, sizeof(fi));
+        if (rc)
+            return rc;
+        fi[1] = fi[0] == 0 ? (1U << XENFEAT_auto_translated_physmap) |
+                                 (1U << XENFEAT_hvm_safe_pvclock)
+                           : 0;
+        return copy_out(v, buf, fi, sizeof(fi));
+    }
+    case XENVER_pagesize:
+        return (long)ARCH_PAGE_SIZE;
+    default:
+        return -XC_ENOSYS;
+    }
+}
+
+/* ---- console_io ----------------------------------------------------------- */
+
+static long do_console_io(struct vcpu *v, const uint64_t *arg)
+{
+    if (arg[0] != CONSOLEIO_write)
+        return -XC_ENOSYS;
+    uint64_t count = arg[1], gva = arg[2];
+    if (count > CONSOLE_MAX_PER_CALL)
+        return -XC_EINVAL;
+    char chunk[CONSOLE_CHUNK];
+    for (uint64_t done = 0; done < count;) {
+        size_t n = count - done < sizeof(chunk) ? (size_t)(count - done) : sizeof(chunk);
+        long rc = copy_in(v, chunk, gva + done, n);
+        if (rc)
+            return rc;
+        domain_console_write(v->domain, chunk, n);
+        done += n;
+    }
+    return 0;
+}
+
+/* ---- sched_op ------------------------------------------------------------- */
+
+static long do_sched_op(struct vcpu *v, const uint64_t *arg)
+{
+    switch (arg[0]) {
+    case SCHEDOP_yield:
+        sched_vcpu_yield(v);
+        return 0;
+    case SCHEDOP_block:
+        __atomic_store_n(&v->blocked, true, __ATOMIC_RELEASE);
+        return 0;
+    case SCHEDOP_shutdown: {
+        struct sched_shutdown s;
+        long rc = copy_in(v, &s, arg[1], sizeof(s));
+        if (rc)
+            return rc;
+        if (s.reason > SHUTDOWN_watchdog)
+            return -XC_EINVAL;
+        domain_shutdown(v->domain, (enum xencore_shutdown_reason)s.reason);
+        return 0;
+    }
+    default:
+        return -XC_ENOSYS;
+    }
+}
+
+/* ---- memory_op ------------------------------------------------------------ */
+
+static long add_to_physmap(struct vcpu *v, uint64_t gva)
+{
+    struct xen_add_to_physmap x;
+    long rc = copy_in(v, &x, gva, sizeof(x));
+    if (rc)
+        return rc;
+    if (!is_self(v, x.domid))
+        return -XC_EPERM;
+    if (x.space != XENMAPSPACE_shared_info)
+        return -XC_ENOSYS;
+    if (x.idx != 0 || x.gpfn >= GUEST_FRAME_LIMIT)
+        return -XC_EINVAL;
+    struct domain *d = v->domain;
+    /* The RAM frame it replaces stays the domain's until destroy. */
+    rc = arch_p2m_map(d, x.gpfn, d->shared_info_mfn, 0);
+    if (rc)
+        return rc;
+    d->shared_info_gfn = x.gpfn;
+    struct shared_info *si = shared_info_of(d);
+    for (uint32_t i = 0; i < d->nr_vcpus && i < XEN_LEGACY_MAX_VCPUS; i++)
+        update_time(d->vcpus[i], &si->vcpu_info[i].time);
+    return 0;
+}
+
+static long memory_map(struct vcpu *v, uint64_t gva)
+{
+    struct xen_memory_map map;
+    long rc = copy_in(v, &map, gva, sizeof(map));
+    if (rc)
+        return rc;
+    if (map.nr_entries < 1)
+        return -XC_EINVAL;
+    struct hvm_memmap_table_entry ram = {
+        .addr = 0,
+        .size = v->domain->max_gfn << ARCH_PAGE_SHIFT,
+        .type = HVM_MEMMAP_TYPE_RAM,
+    };
+    rc = copy_out(v, map.buffer, &ram, sizeof(ram));
+    if (rc)
+        return rc;
+    map.nr_entries = 1;
+    return copy_out(v, gva, &map, sizeof(map));
+}
+
+static long reservation(struct vcpu *v, uint64_t gva)
+{
+    struct xen_memory_reservation r;
+    long rc = copy_in(v, &r, gva, sizeof(r));
+    if (rc)
+        return rc;
+    if (!is_self(v, r.domid))
+        return -XC_EPERM;
+    /* A domain's reservation is fixed at its configured size (no
+     * ballooning): nothing is added or released, which the guest learns
+     * from the count of extents done. */
+    return 0;
+}
+
+static long do_memory_op(struct vcpu *v, const uint64_t *arg)
+{
+    switch (arg[0] & MEMOP_CMD_MASK) {
+    case XENMEM_increase_reservation:
+    case XENMEM_decrease_reservation:
+        return reservation(v, arg[1]);
+    case XENMEM_maximum_ram_page:
+        return (long)(v->domain->max_gfn - 1);
+    case XENMEM_add_to_physmap:
+        return add_to_physmap(v, arg[1]);
+    case XENMEM_memory_map:
+        return memory_map(v, arg[1]);
+    default:
+        return -XC_ENOSYS;
+    }
+}
+
+/* ---- vcpu_op -------------------------------------------------------------- */
+
+static long do_vcpu_op(struct vcpu *v, const uint64_t *arg)
+{
+    struct domain *d = v->domain;
+    if (arg[0] != VCPUOP_register_vcpu_info)
+        return -XC_ENOSYS;
+    if (arg[1] >= d->nr_vcpus)
+        return -XC_ENOENT;
+    struct vcpu_register_vcpu_info r;
+    long rc = copy_in(v, &r, arg[2], sizeof(r));
+    if (rc)
+        return rc;
+    if (r.offset > ARCH_PAGE_SIZE - sizeof(struct vcpu_info) || r.mfn >= d->max_gfn)
+        return -XC_EINVAL;
+    struct vcpu *target = d->vcpus[arg[1]];
+    struct vcpu_info *info = p2m_gpa_to_virt(d, (r.mfn << ARCH_PAGE_SHIFT) + r.offset,
+                                             sizeof(struct vcpu_info));
+    if (!info)
+        return -XC_EINVAL;
+    target->vcpu_info_gfn = r.mfn;
+    target->vcpu_info_offset = r.offset;
+    update_time(target, &info->time);
+    return 0;
+}
+
+/* ---- hvm_op, grant_table_op, event_channel_op ----------------------------- */
+
+static long do_hvm_op(struct vcpu *v, const uint64_t *arg)
+{
+    if (arg[0] != HVMOP_set_param && arg[0] != HVMOP_get_param)
+        return -XC_ENOSYS;
+    struct xen_hvm_param p;
+    long rc = copy_in(v, &p, arg[1], sizeof(p));
+    if (rc)
+        return rc;
+    if (!is_self(v, p.domid))
+        return -XC_EPERM;
+    if (p.index >= HVM_NR_PARAMS)
+        return -XC_EINVAL;
+    if (arg[0] == HVMOP_set_param) {
+        if (p.index != HVM_PARAM_CALLBACK_IRQ)
+            return -XC_EPERM; /* the others are the toolstack's to set */
+        v->domain->hvm_params[p.index] = p.value;
+        return 0;
+    }
+    p.value = v->domain->hvm_params[p.index];
+    return copy_out(v, arg[1], &p, sizeof(p));
+}
+
+static long do_grant_table_op(struct vcpu *v, const uint64_t *arg)
+{
+    if (arg[2] != 1)
+        return -XC_EINVAL;
+    if (arg[0] == GNTTABOP_query_size) {
+        struct gnttab_query_size q;
+        long rc = copy_in(v, &q, arg[1], sizeof(q));
+        if (rc)
+            return rc;
+        if (!is_self(v, q.dom)) {
+            q.status = -1; /* GNTST_general_error */
+        } else {
+            q.nr_frames = GRANT_TABLE_FRAMES;
+            q.max_nr_frames = GRANT_TABLE_MAX_FRAMES;
+            q.status = 0;
+        }
+        return copy_out(v, arg[1], &q, sizeof(q));
+    }
+    if (arg[0] == GNTTABOP_set_version) {
+        struct gnttab_set_version s;
+        long rc = copy_in(v, &s, arg[1], sizeof(s));
+        if (rc)
+            return rc;
+        if (s.version != 1)
+            return -XC_EINVAL; /* version 2 is not offered */
+        return copy_out(v, arg[1], &s, sizeof(s));
+    }
+    return -XC_ENOSYS;
+}
+
+static long do_event_channel_op(struct vcpu *v, const uint64_t *arg)
+{
+    (void)v;
+    (void)arg; /* init_control included: only the 2-level ABI, and that later */
+    return -XC_ENOSYS;
+}
+
+static const hypercall_fn hypercall_table[HYPERVISOR_MAX] = {
+    [HYPERVISOR_memory_op] = do_memory_op,
+    [HYPERVISOR_xen_version] = do_xen_version,
+    [HYPERVISOR_console_io] = do_console_io,
+    [HYPERVISOR_grant_table_op] = do_grant_table_op,
+    [HYPERVISOR_vcpu_op] = do_vcpu_op,
+    [HYPERVISOR_sched_op] = do_sched_op,
+    [HYPERVISOR_event_channel_op] = do_event_channel_op,
+    [HYPERVISOR_hvm_op] = do_hvm_op,
+};
+
+void core_hypercall(struct vcpu *v, struct hypercall_args *args)
+{
+    if (args->cpl != 0) {
+        args->result = (uint64_t)-XC_EPERM;
+        return;
+    }
+    hypercall_fn fn = args->number < HYPERVISOR_MAX ? hypercall_table[args->number] : NULL;
+    args->result = (uint64_t)(fn ? fn(v, args->arg) : -XC_ENOSYS);
+}
