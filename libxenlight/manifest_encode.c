@@ -78,8 +78,8 @@ unsigned int xl_manifest_domain_count(const struct xl_manifest *manifest)
 
 static bool name_char_ok(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '.' || c == '-';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
 }
 
 static bool module_char_ok(char c)
@@ -98,8 +98,7 @@ int xl_manifest_add_domain(struct xl_manifest *m, const struct xl_manifest_domai
     }
     size_t name_length = strlen(d->name);
     if (name_length > XL_MANIFEST_NAME_MAX) {
-        return manifest_fail(m, XL_MANIFEST_EINVAL,
-                             "'name' must be at most %d characters, not %zu",
+        return manifest_fail(m, XL_MANIFEST_EINVAL, "'name' must be at most %d characters, not %zu",
                              XL_MANIFEST_NAME_MAX, name_length);
     }
     for (size_t i = 0; i < name_length; i++) {
@@ -138,15 +137,14 @@ int xl_manifest_add_domain(struct xl_manifest *m, const struct xl_manifest_domai
     const char *cmdline = d->cmdline != NULL ? d->cmdline : "";
     size_t cmdline_length = strlen(cmdline);
     if (cmdline_length > XL_MANIFEST_CMDLINE_MAX) {
-        return manifest_fail(m, XL_MANIFEST_EINVAL,
-                             "'cmdline' must be at most %d bytes, not %zu",
+        return manifest_fail(m, XL_MANIFEST_EINVAL, "'cmdline' must be at most %d bytes, not %zu",
                              XL_MANIFEST_CMDLINE_MAX, cmdline_length);
     }
     for (unsigned int i = 0; i < m->count; i++) {
         if (strcmp(m->domains[i].name, d->name) == 0) {
             return manifest_fail(m, XL_MANIFEST_EEXIST,
-                                 "'name' must be unique: domain %u is already named '%s'",
-                                 i + 1, d->name);
+                                 "'name' must be unique: domain %u is already named '%s'", i + 1,
+                                 d->name);
         }
     }
     if (m->count >= XL_MANIFEST_MAX_DOMAINS) {
@@ -181,9 +179,9 @@ static void put_le(uint8_t *at, uint64_t value, unsigned int bytes)
     }
 }
 
-#define PUT_FIELD(base, type, field, value)                                                    \
+#define PUT_FIELD(base, type, field, value)                                                        \
     put_le((base) + offsetof(type, field), (value), sizeof(((type *)0)->field))
-#define COPY_FIELD(base, type, field, source, length)                                          \
+#define COPY_FIELD(base, type, field, source, length)                                              \
     memcpy((base) + offsetof(type, field), (source), (length))
 
 int xl_manifest_encode(struct xl_manifest *manifest, void *buffer, size_t size)

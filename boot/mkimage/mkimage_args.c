@@ -172,8 +172,7 @@ int mkimage_parse_domain(const char *spec, struct mkimage_domain *out, char *err
     out->vcpus = MKIMAGE_DEFAULT_VCPUS;
 
     if (*p == '\0') {
-        return args_fail(error, error_size,
-                         "is empty: give at least name=NAME,kernel=PATH");
+        return args_fail(error, error_size, "is empty: give at least name=NAME,kernel=PATH");
     }
     for (;;) {
         while (*p == ' ' || *p == '\t') {
@@ -297,23 +296,49 @@ struct elf_layout {
 };
 
 static const struct elf_layout elf32_layout = {
-    .header_bytes = 52, .phoff_at = 28, .shoff_at = 32, .phentsize_at = 42, .phnum_at = 44,
-    .shentsize_at = 46, .shnum_at = 48, .word = 4, .ph_bytes = 32, .ph_offset_at = 4,
-    .ph_paddr_at = 12, .ph_filesz_at = 16, .ph_memsz_at = 20, .sh_bytes = 40, .sh_type_at = 4,
-    .sh_offset_at = 16, .sh_size_at = 20,
+    .header_bytes = 52,
+    .phoff_at = 28,
+    .shoff_at = 32,
+    .phentsize_at = 42,
+    .phnum_at = 44,
+    .shentsize_at = 46,
+    .shnum_at = 48,
+    .word = 4,
+    .ph_bytes = 32,
+    .ph_offset_at = 4,
+    .ph_paddr_at = 12,
+    .ph_filesz_at = 16,
+    .ph_memsz_at = 20,
+    .sh_bytes = 40,
+    .sh_type_at = 4,
+    .sh_offset_at = 16,
+    .sh_size_at = 20,
 };
 
 static const struct elf_layout elf64_layout = {
-    .header_bytes = 64, .phoff_at = 32, .shoff_at = 40, .phentsize_at = 54, .phnum_at = 56,
-    .shentsize_at = 58, .shnum_at = 60, .word = 8, .ph_bytes = 56, .ph_offset_at = 8,
-    .ph_paddr_at = 24, .ph_filesz_at = 32, .ph_memsz_at = 40, .sh_bytes = 64, .sh_type_at = 4,
-    .sh_offset_at = 24, .sh_size_at = 32,
+    .header_bytes = 64,
+    .phoff_at = 32,
+    .shoff_at = 40,
+    .phentsize_at = 54,
+    .phnum_at = 56,
+    .shentsize_at = 58,
+    .shnum_at = 60,
+    .word = 8,
+    .ph_bytes = 56,
+    .ph_offset_at = 8,
+    .ph_paddr_at = 24,
+    .ph_filesz_at = 32,
+    .ph_memsz_at = 40,
+    .sh_bytes = 64,
+    .sh_type_at = 4,
+    .sh_offset_at = 24,
+    .sh_size_at = 32,
 };
 
 /* Looks through one note area for Xen's PHYS32_ENTRY. Returns 1 found,
  * 0 not here, -1 a damaged note (message set). */
-static int find_entry_note(const uint8_t *notes, uint64_t size, uint32_t *entry,
-                           const char *path, char *error, size_t error_size)
+static int find_entry_note(const uint8_t *notes, uint64_t size, uint32_t *entry, const char *path,
+                           char *error, size_t error_size)
 {
     uint64_t at = 0;
     while (size - at >= 12) {
@@ -326,7 +351,8 @@ static int find_entry_note(const uint8_t *notes, uint64_t size, uint32_t *entry,
         if (name_room > size - at || desc_size > size - at - name_room) {
             args_fail(error, error_size,
                       "'kernel' '%s' is a damaged ELF file: a note runs past the end of its "
-                      "segment", path);
+                      "segment",
+                      path);
             return -1;
         }
         const uint8_t *name = notes + at;
@@ -335,7 +361,8 @@ static int find_entry_note(const uint8_t *notes, uint64_t size, uint32_t *entry,
             if (desc_size < 4) {
                 args_fail(error, error_size,
                           "'kernel' '%s': its Xen PHYS32_ENTRY note holds %llu bytes, not "
-                          "a 4-byte address", path, (unsigned long long)desc_size);
+                          "a 4-byte address",
+                          path, (unsigned long long)desc_size);
                 return -1;
             }
             *entry = (uint32_t)read_le(desc, 4);
@@ -350,13 +377,14 @@ static int find_entry_note(const uint8_t *notes, uint64_t size, uint32_t *entry,
     return 0;
 }
 
-int mkimage_check_pvh_kernel(const uint8_t *image, size_t size, const char *path,
-                             uint32_t *entry, char *error, size_t error_size)
+int mkimage_check_pvh_kernel(const uint8_t *image, size_t size, const char *path, uint32_t *entry,
+                             char *error, size_t error_size)
 {
     if (size < 16 || memcmp(image, ELF_MAGIC, 4) != 0) {
         return args_fail(error, error_size,
                          "'kernel' '%s' is not an ELF file (a PVH kernel is an ELF image "
-                         "with a Xen PHYS32_ENTRY note)", path);
+                         "with a Xen PHYS32_ENTRY note)",
+                         path);
     }
     const struct elf_layout *l;
     if (image[4] == ELF_CLASS_32) {
@@ -377,8 +405,8 @@ int mkimage_check_pvh_kernel(const uint8_t *image, size_t size, const char *path
     uint64_t machine = read_le(image + 18, 2);
     if (machine != ELF_MACHINE_X86_64 && machine != ELF_MACHINE_386) {
         return args_fail(error, error_size,
-                         "'kernel' '%s' is an ELF file for machine %llu, not x86 (62 or 3)",
-                         path, (unsigned long long)machine);
+                         "'kernel' '%s' is an ELF file for machine %llu, not x86 (62 or 3)", path,
+                         (unsigned long long)machine);
     }
 
     uint64_t phoff = read_le(image + l->phoff_at, l->word);
@@ -387,14 +415,15 @@ int mkimage_check_pvh_kernel(const uint8_t *image, size_t size, const char *path
     uint64_t shoff = read_le(image + l->shoff_at, l->word);
     uint64_t shentsize = read_le(image + l->shentsize_at, 2);
     uint64_t shnum = read_le(image + l->shnum_at, 2);
-    if (phnum != 0 && (phentsize < l->ph_bytes || phoff > size ||
-                       phnum > (size - phoff) / phentsize)) {
+    if (phnum != 0 &&
+        (phentsize < l->ph_bytes || phoff > size || phnum > (size - phoff) / phentsize)) {
         return args_fail(error, error_size,
                          "'kernel' '%s' is a damaged ELF file: its program headers lie "
-                         "outside the file", path);
+                         "outside the file",
+                         path);
     }
-    if (shnum != 0 && (shentsize < l->sh_bytes || shoff > size ||
-                       shnum > (size - shoff) / shentsize)) {
+    if (shnum != 0 &&
+        (shentsize < l->sh_bytes || shoff > size || shnum > (size - shoff) / shentsize)) {
         shnum = 0; /* section headers are optional: ignore damaged ones */
     }
 
@@ -410,10 +439,10 @@ int mkimage_check_pvh_kernel(const uint8_t *image, size_t size, const char *path
         if (offset > size || filesz > size - offset) {
             return args_fail(error, error_size,
                              "'kernel' '%s' is a damaged ELF file: a note segment lies "
-                             "outside the file", path);
+                             "outside the file",
+                             path);
         }
-        int rc = find_entry_note(image + offset, filesz, &entry_address, path, error,
-                                 error_size);
+        int rc = find_entry_note(image + offset, filesz, &entry_address, path, error, error_size);
         if (rc < 0) {
             return -1;
         }
@@ -429,8 +458,8 @@ int mkimage_check_pvh_kernel(const uint8_t *image, size_t size, const char *path
         if (offset > size || section_size > size - offset) {
             continue;
         }
-        int rc = find_entry_note(image + offset, section_size, &entry_address, path, error,
-                                 error_size);
+        int rc =
+            find_entry_note(image + offset, section_size, &entry_address, path, error, error_size);
         if (rc < 0) {
             return -1;
         }
@@ -439,7 +468,8 @@ int mkimage_check_pvh_kernel(const uint8_t *image, size_t size, const char *path
     if (!found) {
         return args_fail(error, error_size,
                          "'kernel' '%s' has no Xen PHYS32_ENTRY note (ELF note owner \"Xen\", "
-                         "type 18): it is not a PVH kernel", path);
+                         "type 18): it is not a PVH kernel",
+                         path);
     }
 
     /* The hypervisor loads each PT_LOAD at its physical address and jumps to
@@ -457,6 +487,6 @@ int mkimage_check_pvh_kernel(const uint8_t *image, size_t size, const char *path
         }
     }
     return args_fail(error, error_size,
-                     "'kernel' '%s': its PVH entry 0x%x is not inside any loadable segment",
-                     path, entry_address);
+                     "'kernel' '%s': its PVH entry 0x%x is not inside any loadable segment", path,
+                     entry_address);
 }

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MKIMAGE_NAME_BYTES 64      /* 63 characters and the terminator */
+#define MKIMAGE_NAME_BYTES 64 /* 63 characters and the terminator */
 #define MKIMAGE_PATH_BYTES 4096
 #define MKIMAGE_CMDLINE_BYTES 1024 /* 1023 bytes and the terminator */
 #define MKIMAGE_MAX_VCPUS 128u
@@ -48,7 +48,7 @@ int mkimage_parse_memory(const char *text, const char *key, uint64_t *kib, char 
  * kernel: a little-endian x86 ELF32 or ELF64 with a Xen PHYS32_ENTRY note
  * (owner "Xen", type 18) whose entry lies inside a loadable segment. On
  * success *entry is the 32-bit physical entry address. */
-int mkimage_check_pvh_kernel(const uint8_t *image, size_t size, const char *path,
-                             uint32_t *entry, char *error, size_t error_size);
+int mkimage_check_pvh_kernel(const uint8_t *image, size_t size, const char *path, uint32_t *entry,
+                             char *error, size_t error_size);
 
 #endif /* XENCORE_MKIMAGE_ARGS_H */

@@ -34,7 +34,7 @@
 #include "mkimage_args.h"
 
 #define TOOL "xencore-mkimage"
-#define EXIT_USAGE 2 /* bad input: nothing written */
+#define EXIT_USAGE 2  /* bad input: nothing written */
 #define EXIT_FAILED 1 /* the environment failed us: grub-mkrescue, disk */
 #define MAX_DOMAINS XENCORE_MANIFEST_MAX_DOMAINS
 #define MODULE_NAME_MAX 63
@@ -91,7 +91,7 @@ struct mkimage {
     struct kernel_file kernels[MAX_DOMAINS];
     unsigned int kernel_count;
     char default_hypervisor[PATH_MAX];
-    char tree[PATH_MAX];         /* the temporary tree, "" until made */
+    char tree[PATH_MAX];           /* the temporary tree, "" until made */
     char partial_output[PATH_MAX]; /* the ISO under its temporary name, "" until made */
 };
 
@@ -180,13 +180,14 @@ static void write_file(const char *path, const void *bytes, size_t size)
     if (f == NULL) {
         die(EXIT_FAILED, "cannot create '%s': %s", path, strerror(errno));
     }
-    if (fwrite(bytes, 1, size, f) != size) {
-        int saved = errno;
-        fclose(f);
-        die(EXIT_FAILED, "cannot write '%s': %s", path, strerror(saved));
+    bool written = fwrite(bytes, 1, size, f) == size;
+    int saved = errno;
+    if (fclose(f) != 0 && written) {
+        written = false;
+        saved = errno;
     }
-    if (fclose(f) != 0) {
-        die(EXIT_FAILED, "cannot write '%s': %s", path, strerror(errno));
+    if (!written) {
+        die(EXIT_FAILED, "cannot write '%s': %s", path, strerror(saved));
     }
 }
 
@@ -272,10 +273,10 @@ static void choose_module_name(struct mkimage *s, struct kernel_file *k)
     base = base != NULL ? base + 1 : k->path;
     char stem[MODULE_STEM_MAX + 1];
     size_t length = 0;
-    for (; base[length] != '\0' && length < MODULE_STEM_MAX; length++) {
+    for (; length < MODULE_STEM_MAX && base[length] != '\0'; length++) {
         char c = base[length];
-        bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                     (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-' || c == '+';
+        bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                     c == '_' || c == '.' || c == '-' || c == '+';
         stem[length] = plain ? c : '_';
     }
     stem[length] = '\0';
@@ -330,12 +331,11 @@ static void check_domains(struct mkimage *s, struct xl_manifest *manifest)
             size_t size;
             uint8_t *image = read_file(d->kernel, &size);
             if (image == NULL) {
-                die(EXIT_USAGE, "--domain %u: 'kernel' '%s' cannot be read: %s", number,
-                    d->kernel, strerror(errno));
+                die(EXIT_USAGE, "--domain %u: 'kernel' '%s' cannot be read: %s", number, d->kernel,
+                    strerror(errno));
             }
             uint32_t entry;
-            int rc = mkimage_check_pvh_kernel(image, size, d->kernel, &entry, error,
-                                              sizeof(error));
+            int rc = mkimage_check_pvh_kernel(image, size, d->kernel, &entry, error, sizeof(error));
             free(image);
             if (rc != 0) {
                 die(EXIT_USAGE, "--domain %u: %s", number, error);
@@ -372,8 +372,10 @@ static const char *find_default_hypervisor(struct mkimage *s)
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
     if (n <= 0) {
-        die(EXIT_USAGE, "cannot find this tool's own location (/proc/self/exe: %s); "
-            "give --hypervisor PATH", strerror(errno));
+        die(EXIT_USAGE,
+            "cannot find this tool's own location (/proc/self/exe: %s); "
+            "give --hypervisor PATH",
+            strerror(errno));
     }
     self[n] = '\0';
     char *slash = strrchr(self, '/');
@@ -416,8 +418,8 @@ static bool grub_word_is_plain(const char *word, size_t length)
 {
     for (size_t i = 0; i < length; i++) {
         char c = word[i];
-        bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                     (c >= '0' && c <= '9') || strchr("_.,:=/+-@%", c) != NULL;
+        bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                     strchr("_.,:=/+-@%", c) != NULL;
         if (!plain) {
             return false;
         }
@@ -441,8 +443,10 @@ static void append_boot_options(FILE *cfg, const char *options)
         size_t length = strcspn(p, " \t");
         for (size_t i = 0; i < length; i++) {
             if (p[i] == '\'' || (unsigned char)p[i] < ' ' || p[i] == 0x7f) {
-                die(EXIT_USAGE, "--boot-options: '%.*s' holds a single quote or a control "
-                    "character, which GRUB cannot pass on", (int)length, p);
+                die(EXIT_USAGE,
+                    "--boot-options: '%.*s' holds a single quote or a control "
+                    "character, which GRUB cannot pass on",
+                    (int)length, p);
             }
         }
         if (cfg == NULL) {
@@ -505,7 +509,7 @@ static void run_grub_mkrescue(struct mkimage *s)
     char program[PATH_MAX];
     if (!find_in_path("grub-mkrescue", program, sizeof(program))) {
         die(EXIT_FAILED, "grub-mkrescue is not in PATH: install GRUB2's tools "
-            "(Debian: grub-common grub-pc-bin xorriso mtools)");
+                         "(Debian: grub-common grub-pc-bin xorriso mtools)");
     }
     int n = snprintf(s->partial_output, sizeof(s->partial_output), "%s.partial-%ld", s->output,
                      (long)getpid());
@@ -534,7 +538,8 @@ static void run_grub_mkrescue(struct mkimage *s)
         die(EXIT_FAILED, "grub-mkrescue was killed by signal %d", WTERMSIG(status));
     }
     if (WEXITSTATUS(status) != 0) {
-        die(EXIT_FAILED, "grub-mkrescue failed with exit status %d (its messages are above); "
+        die(EXIT_FAILED,
+            "grub-mkrescue failed with exit status %d (its messages are above); "
             "it needs xorriso and mtools, and grub-pc-bin or grub-efi-amd64-bin",
             WEXITSTATUS(status));
     }

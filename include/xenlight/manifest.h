@@ -36,12 +36,12 @@ extern "C" {
 
 /** @name Result codes */
 /**@{*/
-#define XL_MANIFEST_OK 0             /**< success */
-#define XL_MANIFEST_EINVAL (-22)     /**< a field is out of range; the message names it */
-#define XL_MANIFEST_EEXIST (-17)     /**< a domain with that name is already listed */
-#define XL_MANIFEST_ENOSPC (-28)     /**< too many domains, or the buffer is too small */
-#define XL_MANIFEST_ENOMEM (-12)     /**< out of memory */
-#define XL_MANIFEST_EIO (-5)         /**< writing the file failed; the message says why */
+#define XL_MANIFEST_OK 0         /**< success */
+#define XL_MANIFEST_EINVAL (-22) /**< a field is out of range; the message names it */
+#define XL_MANIFEST_EEXIST (-17) /**< a domain with that name is already listed */
+#define XL_MANIFEST_ENOSPC (-28) /**< too many domains, or the buffer is too small */
+#define XL_MANIFEST_ENOMEM (-12) /**< out of memory */
+#define XL_MANIFEST_EIO (-5)     /**< writing the file failed; the message says why */
 /**@}*/
 
 /** @name Limits (the hypervisor's decoder applies the same) */

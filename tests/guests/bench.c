@@ -103,8 +103,8 @@ void guest_main(const struct hvm_start_info *si, const char *cmdline)
     long last;
     run(OP_EMPTY, BENCH_WARMUP, &last);
     uint64_t empty = run(OP_EMPTY, BENCH_ITERATIONS, &last);
-    printf("bench: empty-loop %lu\n", (unsigned long)((empty + BENCH_ITERATIONS / 2) /
-                                                      BENCH_ITERATIONS));
+    printf("bench: empty-loop %lu\n",
+           (unsigned long)((empty + BENCH_ITERATIONS / 2) / BENCH_ITERATIONS));
 
     uint64_t n = per_operation(OP_HYPERCALL, empty, &last);
     printf("bench: hypercall %lu\n", (unsigned long)n);

@@ -103,7 +103,8 @@ static void check_memory_op(void)
     if (rc != 0) {
         return;
     }
-    const volatile struct shared_info *shared = (const volatile struct shared_info *)shared_info_frame;
+    const volatile struct shared_info *shared =
+        (const volatile struct shared_info *)shared_info_frame;
     const volatile struct vcpu_time_info *time = &shared->vcpu_info[0].time;
     check_nonzero("shared_info vcpu 0 tsc_to_system_mul", time->tsc_to_system_mul);
     check(time->version % 2 == 0, "shared_info vcpu 0 time version is even");
@@ -113,8 +114,8 @@ static void check_memory_op(void)
 
 static void check_other_ops(void)
 {
-    struct xen_hvm_param param = {.domid = DOMID_SELF, .index = HVM_PARAM_STORE_PFN,
-                                  .value = 0xdeadbeef};
+    struct xen_hvm_param param = {
+        .domid = DOMID_SELF, .index = HVM_PARAM_STORE_PFN, .value = 0xdeadbeef};
     long rc = hvm_op(HVMOP_get_param, &param);
     check_eq_int("hvm_op get_param(STORE_PFN) succeeds", 0, rc);
     check_eq_hex("STORE_PFN is 0 (no xenstore)", 0, param.value);

@@ -13,7 +13,7 @@ void guest_main(const struct hvm_start_info *si, const char *cmdline)
     (void)si;
     (void)cmdline;
     printf("guest: touching memory outside RAM at 0x%lx\n", (unsigned long)OUTSIDE_RAM);
-    volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)OUTSIDE_RAM;
+    const volatile uint64_t *p = (const volatile uint64_t *)(uintptr_t)OUTSIDE_RAM;
     uint64_t value = *p;
     printf("guest: FAIL survived: read 0x%lx\n", (unsigned long)value);
     check(false, "the hypervisor crashes a domain that reads outside its RAM");

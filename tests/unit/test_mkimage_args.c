@@ -143,31 +143,54 @@ static void test_encoder_rejects_bad_fields(void **state)
     long_module[64] = '\0';
 
     struct bad_field_case cases[] = {
-        {"no name", {.name = "", .memory_kib = 1024, .vcpus = 1, .kernel_module = "k"},
-         XL_MANIFEST_EINVAL, "'name' is required"},
-        {"name too long", {.name = long_name, .memory_kib = 1024, .vcpus = 1, .kernel_module = "k"},
-         XL_MANIFEST_EINVAL, "'name' must be at most 63 characters, not 64"},
-        {"name with a blank", {.name = "a b", .memory_kib = 1024, .vcpus = 1, .kernel_module = "k"},
-         XL_MANIFEST_EINVAL, "'name' must use only A-Z a-z 0-9 _ . -, not 'a b'"},
-        {"memory below 1 MiB", {.name = "a", .memory_kib = 1020, .vcpus = 1, .kernel_module = "k"},
-         XL_MANIFEST_EINVAL, "'memory' must be a multiple of 4 KiB and at least 1 MiB, not 1020 KiB"},
-        {"memory not whole pages", {.name = "a", .memory_kib = 2050, .vcpus = 1, .kernel_module = "k"},
-         XL_MANIFEST_EINVAL, "not 2050 KiB"},
-        {"no vcpus", {.name = "a", .memory_kib = 1024, .vcpus = 0, .kernel_module = "k"},
-         XL_MANIFEST_EINVAL, "'vcpus' must be 1 to 128, not 0"},
-        {"too many vcpus", {.name = "a", .memory_kib = 1024, .vcpus = 129, .kernel_module = "k"},
-         XL_MANIFEST_EINVAL, "'vcpus' must be 1 to 128, not 129"},
-        {"no kernel module", {.name = "a", .memory_kib = 1024, .vcpus = 1, .kernel_module = NULL},
-         XL_MANIFEST_EINVAL, "'kernel_module' is required"},
+        {"no name",
+         {.name = "", .memory_kib = 1024, .vcpus = 1, .kernel_module = "k"},
+         XL_MANIFEST_EINVAL,
+         "'name' is required"},
+        {"name too long",
+         {.name = long_name, .memory_kib = 1024, .vcpus = 1, .kernel_module = "k"},
+         XL_MANIFEST_EINVAL,
+         "'name' must be at most 63 characters, not 64"},
+        {"name with a blank",
+         {.name = "a b", .memory_kib = 1024, .vcpus = 1, .kernel_module = "k"},
+         XL_MANIFEST_EINVAL,
+         "'name' must use only A-Z a-z 0-9 _ . -, not 'a b'"},
+        {"memory below 1 MiB",
+         {.name = "a", .memory_kib = 1020, .vcpus = 1, .kernel_module = "k"},
+         XL_MANIFEST_EINVAL,
+         "'memory' must be a multiple of 4 KiB and at least 1 MiB, not 1020 KiB"},
+        {"memory not whole pages",
+         {.name = "a", .memory_kib = 2050, .vcpus = 1, .kernel_module = "k"},
+         XL_MANIFEST_EINVAL,
+         "not 2050 KiB"},
+        {"no vcpus",
+         {.name = "a", .memory_kib = 1024, .vcpus = 0, .kernel_module = "k"},
+         XL_MANIFEST_EINVAL,
+         "'vcpus' must be 1 to 128, not 0"},
+        {"too many vcpus",
+         {.name = "a", .memory_kib = 1024, .vcpus = 129, .kernel_module = "k"},
+         XL_MANIFEST_EINVAL,
+         "'vcpus' must be 1 to 128, not 129"},
+        {"no kernel module",
+         {.name = "a", .memory_kib = 1024, .vcpus = 1, .kernel_module = NULL},
+         XL_MANIFEST_EINVAL,
+         "'kernel_module' is required"},
         {"kernel module too long",
          {.name = "a", .memory_kib = 1024, .vcpus = 1, .kernel_module = long_module},
-         XL_MANIFEST_EINVAL, "'kernel_module' must be at most 63 characters, not 64"},
+         XL_MANIFEST_EINVAL,
+         "'kernel_module' must be at most 63 characters, not 64"},
         {"kernel module with a blank",
          {.name = "a", .memory_kib = 1024, .vcpus = 1, .kernel_module = "my kernel"},
-         XL_MANIFEST_EINVAL, "'kernel_module' must not hold blanks"},
+         XL_MANIFEST_EINVAL,
+         "'kernel_module' must not hold blanks"},
         {"cmdline too long",
-         {.name = "a", .memory_kib = 1024, .vcpus = 1, .kernel_module = "k", .cmdline = long_cmdline},
-         XL_MANIFEST_EINVAL, "'cmdline' must be at most 1023 bytes, not 1024"},
+         {.name = "a",
+          .memory_kib = 1024,
+          .vcpus = 1,
+          .kernel_module = "k",
+          .cmdline = long_cmdline},
+         XL_MANIFEST_EINVAL,
+         "'cmdline' must be at most 1023 bytes, not 1024"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct xl_manifest *m = xl_manifest_new();
@@ -190,8 +213,8 @@ static void test_encoder_limits_at_the_edges(void **state)
     memset(cmdline, 'c', 1023);
     cmdline[1023] = '\0';
     struct xl_manifest *m = xl_manifest_new();
-    struct xl_manifest_domain d = {.name = name, .memory_kib = 1024, .vcpus = 128,
-                                   .kernel_module = "k", .cmdline = cmdline};
+    struct xl_manifest_domain d = {
+        .name = name, .memory_kib = 1024, .vcpus = 128, .kernel_module = "k", .cmdline = cmdline};
     assert_int_equal(xl_manifest_add_domain(m, &d), XL_MANIFEST_OK);
     uint8_t *bytes = malloc(xl_manifest_encoded_size(m));
     assert_int_equal(xl_manifest_encode(m, bytes, xl_manifest_encoded_size(m)), XL_MANIFEST_OK);
@@ -208,7 +231,8 @@ static void test_encoder_duplicates_and_capacity(void **state)
     struct xl_manifest_domain d = good_domain("web");
     assert_int_equal(xl_manifest_add_domain(m, &d), XL_MANIFEST_OK);
     assert_int_equal(xl_manifest_add_domain(m, &d), XL_MANIFEST_EEXIST);
-    assert_message_contains(xl_manifest_error(m), "'name' must be unique: domain 1 is already named 'web'");
+    assert_message_contains(xl_manifest_error(m),
+                            "'name' must be unique: domain 1 is already named 'web'");
     assert_int_equal(xl_manifest_domain_count(m), 1);
 
     char names[XL_MANIFEST_MAX_DOMAINS + 1][16];
@@ -257,8 +281,8 @@ static void test_parse_full_spec(void **state)
     struct mkimage_domain d;
     char error[MKIMAGE_ERROR_BYTES] = "";
     int rc = mkimage_parse_domain(
-        "name=web,kernel=/tmp/vmlinux,memory=512M,vcpus=4,cmdline=\"console=hvc0 a,b\"", &d,
-        error, sizeof(error));
+        "name=web,kernel=/tmp/vmlinux,memory=512M,vcpus=4,cmdline=\"console=hvc0 a,b\"", &d, error,
+        sizeof(error));
     assert_int_equal(rc, 0);
     assert_string_equal(d.name, "web");
     assert_string_equal(d.kernel, "/tmp/vmlinux");
@@ -284,14 +308,12 @@ static void test_parse_defaults_and_order(void **state)
                                           error, sizeof(error)),
                      0);
     assert_string_equal(d.cmdline, "say \"hi\" \\o/");
-    assert_int_equal(mkimage_parse_domain("name=x,cmdline=\"\",kernel=k", &d, error,
-                                          sizeof(error)),
+    assert_int_equal(mkimage_parse_domain("name=x,cmdline=\"\",kernel=k", &d, error, sizeof(error)),
                      0);
     assert_string_equal(d.cmdline, "");
     /* An unquoted value keeps '=' and quotes in its middle. */
-    assert_int_equal(mkimage_parse_domain("name=x,kernel=k,cmdline=a=b\"c", &d, error,
-                                          sizeof(error)),
-                     0);
+    assert_int_equal(
+        mkimage_parse_domain("name=x,kernel=k,cmdline=a=b\"c", &d, error, sizeof(error)), 0);
     assert_string_equal(d.cmdline, "a=b\"c");
 }
 
@@ -320,7 +342,8 @@ static void test_parse_errors_name_the_key(void **state)
         {"name=x,kernel=k,vcpus=129", "'vcpus' must be a number from 1 to 128, not '129'"},
         {"name=x,kernel=k,vcpus=two", "'vcpus' must be a number from 1 to 128, not 'two'"},
         {"name=x,kernel=k,vcpus=-1", "'vcpus' must be a number from 1 to 128"},
-        {"name=x,kernel=k,memory=lots", "'memory' must be a number of MiB, or a number with a K, M or G suffix"},
+        {"name=x,kernel=k,memory=lots",
+         "'memory' must be a number of MiB, or a number with a K, M or G suffix"},
         {"name=x,kernel=k,memory=1030K", "'memory' must be a multiple of 4 KiB, not '1030K'"},
         {"name=x,kernel=k,memory=512K", "'memory' must be at least 1 MiB, not '512K'"},
         {"name=x,kernel=k,memory=0", "'memory' must be at least 1 MiB, not '0'"},
@@ -346,9 +369,8 @@ static void test_parse_memory_sizes(void **state)
         const char *text;
         uint64_t kib;
     } good[] = {
-        {"1", 1024},           {"32", 32768},        {"512M", 524288},    {"512m", 524288},
-        {"1G", 1048576},       {"2g", 2097152},      {"1024K", 1024},     {"4100k", 4100},
-        {"65536", 67108864},
+        {"1", 1024},     {"32", 32768},   {"512M", 524288}, {"512m", 524288},    {"1G", 1048576},
+        {"2g", 2097152}, {"1024K", 1024}, {"4100k", 4100},  {"65536", 67108864},
     };
     char error[MKIMAGE_ERROR_BYTES];
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
@@ -358,8 +380,17 @@ static void test_parse_memory_sizes(void **state)
         }
         assert_int_equal(kib, good[i].kib);
     }
-    static const char *const bad[] = {"", "M", "12X", "1.5G", "1 G", "1MB", "-1", "0x10",
-                                      "99999999999999999999", "18014398509481984G", "1023K"};
+    static const char *const bad[] = {"",
+                                      "M",
+                                      "12X",
+                                      "1.5G",
+                                      "1 G",
+                                      "1MB",
+                                      "-1",
+                                      "0x10",
+                                      "99999999999999999999",
+                                      "18014398509481984G",
+                                      "1023K"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         uint64_t kib = 0;
         if (mkimage_parse_memory(bad[i], "memory", &kib, error, sizeof(error)) == 0) {
@@ -373,8 +404,8 @@ static void test_parse_memory_sizes(void **state)
 
 /* A minimal ELF64 or ELF32 image: header, one PT_LOAD at 1 MiB of 64 KiB,
  * one PT_NOTE holding a note with the given owner, type and 4-byte desc. */
-static size_t make_elf(uint8_t *out, bool elf64, const char *owner, uint32_t type,
-                       uint32_t entry, uint32_t desc_size)
+static size_t make_elf(uint8_t *out, bool elf64, const char *owner, uint32_t type, uint32_t entry,
+                       uint32_t desc_size)
 {
     memset(out, 0, 512);
     unsigned int eh = elf64 ? 64 : 52, ph = elf64 ? 56 : 32;
@@ -384,16 +415,16 @@ static size_t make_elf(uint8_t *out, bool elf64, const char *owner, uint32_t typ
     out[5] = 1;
     out[6] = 1;
     out[18] = 62; /* EM_X86_64 */
-#define PUT(at, v, n)                                                                           \
-    do {                                                                                        \
-        uint64_t v_ = (v);                                                                      \
-        for (unsigned int k_ = 0; k_ < (n); k_++)                                               \
-            out[(at) + k_] = (uint8_t)(v_ >> (8 * k_));                                         \
+#define PUT(at, v, n)                                                                              \
+    do {                                                                                           \
+        uint64_t v_ = (v);                                                                         \
+        for (unsigned int k_ = 0; k_ < (n); k_++)                                                  \
+            out[(at) + k_] = (uint8_t)(v_ >> (8 * k_));                                            \
     } while (0)
     unsigned int w = elf64 ? 8 : 4;
-    PUT(elf64 ? 32 : 28, eh, w);          /* e_phoff */
-    PUT(elf64 ? 54 : 42, ph, 2);          /* e_phentsize */
-    PUT(elf64 ? 56 : 44, 2, 2);           /* e_phnum */
+    PUT(elf64 ? 32 : 28, eh, w); /* e_phoff */
+    PUT(elf64 ? 54 : 42, ph, 2); /* e_phentsize */
+    PUT(elf64 ? 56 : 44, 2, 2);  /* e_phnum */
     /* PT_LOAD */
     PUT(eh + 0, 1, 4);
     PUT(eh + (elf64 ? 24 : 12), 0x100000, w); /* p_paddr */
@@ -403,8 +434,8 @@ static size_t make_elf(uint8_t *out, bool elf64, const char *owner, uint32_t typ
     unsigned int owner_room = (owner_size + 3) & ~3u;
     unsigned int note_size = 12 + owner_room + ((desc_size + 3) & ~3u);
     PUT(eh + ph + 0, 4, 4);
-    PUT(eh + ph + (elf64 ? 8 : 4), notes_at, w);        /* p_offset */
-    PUT(eh + ph + (elf64 ? 32 : 16), note_size, w);     /* p_filesz */
+    PUT(eh + ph + (elf64 ? 8 : 4), notes_at, w);    /* p_offset */
+    PUT(eh + ph + (elf64 ? 32 : 16), note_size, w); /* p_filesz */
     PUT(notes_at + 0, owner_size, 4);
     PUT(notes_at + 4, desc_size, 4);
     PUT(notes_at + 8, type, 4);

@@ -88,11 +88,13 @@ void hvm_vcpu_load(struct vcpu *v)
         return;
     struct arch_vcpu *a = v->arch;
     fpu_restore(a);
-    wrmsr(MSR_STAR, a->msr_star);
-    wrmsr(MSR_LSTAR, a->msr_lstar);
-    wrmsr(MSR_CSTAR, a->msr_cstar);
-    wrmsr(MSR_SFMASK, a->msr_sfmask);
-    wrmsr(MSR_KERNEL_GS_BASE, a->msr_kernel_gs_base);
+    if (!hvm->switches_syscall_msrs) {
+        wrmsr(MSR_STAR, a->msr_star);
+        wrmsr(MSR_LSTAR, a->msr_lstar);
+        wrmsr(MSR_CSTAR, a->msr_cstar);
+        wrmsr(MSR_SFMASK, a->msr_sfmask);
+        wrmsr(MSR_KERNEL_GS_BASE, a->msr_kernel_gs_base);
+    }
     if (cpuid(0x80000001).edx & (1U << 27)) /* RDTSCP */
         wrmsr(MSR_TSC_AUX, a->msr_tsc_aux);
     loaded[cpu] = v;
@@ -106,6 +108,7 @@ void hvm_vcpu_put(struct vcpu *v)
     struct arch_vcpu *a = v->arch;
     fpu_save(a);
     /* Written by the guest without an exit where the MSR bitmap lets it. */
-    a->msr_kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+    if (!hvm->switches_syscall_msrs)
+        a->msr_kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
     loaded[cpu] = NULL;
 }

@@ -430,6 +430,7 @@ void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32
 static struct hvm_ops svm_ops = {
     .name = "svm",
     .hypercall_insn = {0x0f, 0x01, 0xd9}, /* vmmcall */
+    .switches_syscall_msrs = true,       /* VMLOAD/VMSAVE */
     .p2m_orders = 1U << P2M_ORDER_4K,
     .cpu_init = svm_cpu_init,
     .domain_init = svm_domain_init,

@@ -16,7 +16,6 @@
 
 #include "lib/string.h"
 #include "svm_internal.h"
-#include "x86/hvm_policy.h"
 #include "x86/insn.h"
 #include "x86/regs.h"
 #include "x86/traps.h"
@@ -53,7 +52,17 @@
 #define MODRM_VMMCALL 0xd9
 #define MODRM_GROUP7_LMSW 6 /* reg field of 0f 01 /6 */
 #define MODRM_MOD_REGISTER 3
+#define PREFIX_ES 0x26 /* segment overrides */
+#define PREFIX_CS 0x2e
+#define PREFIX_SS 0x36
+#define PREFIX_DS 0x3e
+#define PREFIX_FS 0x64
+#define PREFIX_GS 0x65
+#define PREFIX_OPERAND_SIZE 0x66
+#define PREFIX_ADDRESS_SIZE 0x67
 #define PREFIX_LOCK 0xf0
+#define PREFIX_REPNE 0xf2
+#define PREFIX_REP 0xf3
 #define REX_FIRST 0x40
 #define REX_LAST 0x4f
 #define REX_B 0x1
@@ -85,17 +94,17 @@ struct svm_insn {
 static bool is_legacy_prefix(uint8_t byte)
 {
     switch (byte) {
-    case 0x26:
-    case 0x2e:
-    case 0x36:
-    case 0x3e: /* ES CS SS DS overrides */
-    case 0x64:
-    case 0x65: /* FS GS overrides */
-    case 0x66:
-    case 0x67: /* operand and address size */
+    case PREFIX_ES:
+    case PREFIX_CS:
+    case PREFIX_SS:
+    case PREFIX_DS:
+    case PREFIX_FS:
+    case PREFIX_GS:
+    case PREFIX_OPERAND_SIZE:
+    case PREFIX_ADDRESS_SIZE:
     case PREFIX_LOCK:
-    case 0xf2:
-    case 0xf3: /* lock, repne, rep */
+    case PREFIX_REPNE:
+    case PREFIX_REP:
         return true;
     default:
         return false;

@@ -14,9 +14,11 @@
  * exit (the host's own IDT then takes them: we do not acknowledge on exit).
  * Of the guest's exceptions only #UD exits, to accept AMD's VMMCALL as a
  * hypercall too (GUEST-ABI.md); the guest gets every other #UD back.
- * HLT, all port I/O, MWAIT/MONITOR/RDPMC and every MSR except a few that the
- * VMCS switches (FS/GS base, SYSENTER, PAT when the VMCS switches it) or that
- * are switched on each vCPU change (KERNEL_GS_BASE) exit. EFER reads come
+ * HLT, all port I/O, MOV to/from CR8 (without a TPR shadow it would reach the
+ * host's own APIC TPR), MWAIT/MONITOR/RDPMC and every MSR except a few that the
+ * VMCS switches (FS/GS base, SYSENTER) or that are switched on each vCPU
+ * change (KERNEL_GS_BASE) exit. IA32_PAT is in the VMCS too (when the CPU can
+ * switch it) but its writes exit, to be checked by the neutral policy. EFER reads come
  * from the CPU; EFER writes exit and are checked here. CR0.NE and CR4.VMXE are
  * forced on in the real registers and hidden behind read shadows; the other
  * CR4 bits we do not pass through exit on change, so the neutral policy sees
@@ -67,24 +69,24 @@ _Static_assert(__builtin_offsetof(struct arch_vcpu, gprs) == 0, "gprs first in a
 #define PVH_TR_SELECTOR 0x18
 #define PVH_FLAT_LIMIT 0xffffffffULL
 #define PVH_TSS_LIMIT 0x67 /* a 32-bit TSS is 104 bytes */
-#define PVH_CODE_ACCESS                                                                  \
-    (VMX_SEGMENT_TYPE_CODE_READ_ACCESSED | VMX_SEGMENT_CODE_OR_DATA | VMX_SEGMENT_PRESENT | \
+#define PVH_CODE_ACCESS                                                                            \
+    (VMX_SEGMENT_TYPE_CODE_READ_ACCESSED | VMX_SEGMENT_CODE_OR_DATA | VMX_SEGMENT_PRESENT |        \
      VMX_SEGMENT_DEFAULT_BIG | VMX_SEGMENT_GRANULARITY) /* 0xc09b */
-#define PVH_DATA_ACCESS                                                                  \
-    (VMX_SEGMENT_TYPE_DATA_WRITE_ACCESSED | VMX_SEGMENT_CODE_OR_DATA |                     \
-     VMX_SEGMENT_PRESENT | VMX_SEGMENT_DEFAULT_BIG | VMX_SEGMENT_GRANULARITY) /* 0xc093 */
+#define PVH_DATA_ACCESS                                                                            \
+    (VMX_SEGMENT_TYPE_DATA_WRITE_ACCESSED | VMX_SEGMENT_CODE_OR_DATA | VMX_SEGMENT_PRESENT |       \
+     VMX_SEGMENT_DEFAULT_BIG | VMX_SEGMENT_GRANULARITY)                  /* 0xc093 */
 #define PVH_TSS_ACCESS (VMX_SEGMENT_TYPE_BUSY_TSS | VMX_SEGMENT_PRESENT) /* 0x008b */
 
 /* The MSR bitmap (24.6.9): four 1 KiB bitmaps, a set bit intercepts. */
-#define MSR_BITMAP_READ_LOW 0x000   /* MSRs 0x00000000..0x00001fff */
-#define MSR_BITMAP_READ_HIGH 0x400  /* MSRs 0xc0000000..0xc0001fff */
+#define MSR_BITMAP_READ_LOW 0x000  /* MSRs 0x00000000..0x00001fff */
+#define MSR_BITMAP_READ_HIGH 0x400 /* MSRs 0xc0000000..0xc0001fff */
 #define MSR_BITMAP_WRITE_LOW 0x800
 #define MSR_BITMAP_WRITE_HIGH 0xc00
 #define MSR_BITMAP_RANGE 0x2000
 #define MSR_HIGH_BASE 0xc0000000U
 
 /* Exceptions that push an error code: #DF #TS #NP #SS #GP #PF #AC. */
-#define EXCEPTIONS_WITH_ERROR_CODE                                                         \
+#define EXCEPTIONS_WITH_ERROR_CODE                                                                 \
     ((1U << 8) | (1U << 10) | (1U << 11) | (1U << 12) | (1U << 13) | (1U << 14) | (1U << 17))
 
 #define CPUID_ADDRESS_SIZES 0x80000008
@@ -94,7 +96,7 @@ _Static_assert(__builtin_offsetof(struct arch_vcpu, gprs) == 0, "gprs first in a
 struct vmx_caps vmx_caps;
 
 struct vmx_cpu {
-    bool on;                  /* VMXON done */
+    bool on; /* VMXON done */
     uint64_t vmxon_phys;
     struct vmx_vcpu *current; /* whose VMCS vmx_vcpu_run() has loaded here */
 };
@@ -122,8 +124,8 @@ static bool controls_choose(const char *name, uint64_t cap, uint32_t required, u
         return false;
     }
     if (forbidden & must_be_one) {
-        printk("vmx: unusable: %s controls 0x%x must stay off but the CPU forces them on\n",
-               name, forbidden & must_be_one);
+        printk("vmx: unusable: %s controls 0x%x must stay off but the CPU forces them on\n", name,
+               forbidden & must_be_one);
         return false;
     }
     *out = (required | (wanted & may_be_one) | must_be_one) & may_be_one;
@@ -153,9 +155,9 @@ static void msr_bitmap_pass(uint8_t *bitmap, uint32_t msr, bool read, bool write
     if (msr >= MSR_BITMAP_RANGE)
         return; /* outside both ranges: always intercepted */
     if (read)
-        bitmap[read_offset + msr / 8] &= (uint8_t)~(1U << (msr % 8));
+        bitmap[read_offset + msr / 8] &= (uint8_t) ~(1U << (msr % 8));
     if (write)
-        bitmap[write_offset + msr / 8] &= (uint8_t)~(1U << (msr % 8));
+        bitmap[write_offset + msr / 8] &= (uint8_t) ~(1U << (msr % 8));
 }
 
 /* Intercept every MSR except those the VMCS or the vCPU switch carries. */
@@ -171,20 +173,19 @@ static void msr_bitmap_build(void)
     msr_bitmap_pass(bitmap, VMX_MSR_SYSENTER_ESP, true, true);
     msr_bitmap_pass(bitmap, VMX_MSR_SYSENTER_EIP, true, true);
     msr_bitmap_pass(bitmap, MSR_EFER, true, false); /* VMCS guest EFER; writes checked */
-    if (vmx_caps.load_pat)
-        msr_bitmap_pass(bitmap, VMX_MSR_PAT, true, true); /* VMCS guest PAT */
+    /* IA32_PAT exits: the neutral policy checks and keeps it (hvm_vcpu_pat),
+     * and vmx_exit.c copies what it accepted into the VMCS. */
 }
 
 static bool probe_controls(uint64_t basic)
 {
     bool true_msrs = (basic & VMX_BASIC_TRUE_CONTROLS) != 0;
-    uint64_t pin_cap = rdmsr(true_msrs ? MSR_IA32_VMX_TRUE_PINBASED_CTLS
-                                       : MSR_IA32_VMX_PINBASED_CTLS);
-    uint64_t proc_cap = rdmsr(true_msrs ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS
-                                        : MSR_IA32_VMX_PROCBASED_CTLS);
+    uint64_t pin_cap =
+        rdmsr(true_msrs ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS);
+    uint64_t proc_cap =
+        rdmsr(true_msrs ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS);
     uint64_t exit_cap = rdmsr(true_msrs ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS);
-    uint64_t entry_cap = rdmsr(true_msrs ? MSR_IA32_VMX_TRUE_ENTRY_CTLS
-                                         : MSR_IA32_VMX_ENTRY_CTLS);
+    uint64_t entry_cap = rdmsr(true_msrs ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS);
 
     if (!((proc_cap >> VMX_CTLS_ALLOWED1_SHIFT) & VMX_PROC_SECONDARY_CONTROLS)) {
         printk("vmx: unusable: no secondary processor-based controls (needed for EPT)\n");
@@ -196,9 +197,9 @@ static bool probe_controls(uint64_t basic)
         uint32_t bit;
         const char *name;
     } needed2[] = {
-        { VMX_PROC2_ENABLE_EPT, "EPT" },
-        { VMX_PROC2_ENABLE_VPID, "VPID" },
-        { VMX_PROC2_UNRESTRICTED_GUEST, "unrestricted guest" },
+        {VMX_PROC2_ENABLE_EPT, "EPT"},
+        {VMX_PROC2_ENABLE_VPID, "VPID"},
+        {VMX_PROC2_UNRESTRICTED_GUEST, "unrestricted guest"},
     };
     for (unsigned int i = 0; i < sizeof(needed2) / sizeof(needed2[0]); i++) {
         if (!(proc2_allowed & needed2[i].bit)) {
@@ -225,33 +226,31 @@ static bool probe_controls(uint64_t basic)
         exit_wanted |= VMX_EXIT_CTL_SAVE_PAT | VMX_EXIT_CTL_LOAD_PAT;
     }
 
-    return controls_choose("pin-based", pin_cap,
-                           VMX_PIN_EXTERNAL_INTERRUPT_EXITING | VMX_PIN_NMI_EXITING, 0,
-                           VMX_PIN_VIRTUAL_NMIS | VMX_PIN_PREEMPTION_TIMER |
-                               VMX_PIN_POSTED_INTERRUPTS,
-                           &vmx_caps.pin_controls) &&
+    return controls_choose(
+               "pin-based", pin_cap, VMX_PIN_EXTERNAL_INTERRUPT_EXITING | VMX_PIN_NMI_EXITING, 0,
+               VMX_PIN_VIRTUAL_NMIS | VMX_PIN_PREEMPTION_TIMER | VMX_PIN_POSTED_INTERRUPTS,
+               &vmx_caps.pin_controls) &&
            controls_choose("processor-based", proc_cap,
                            VMX_PROC_HLT_EXITING | VMX_PROC_UNCONDITIONAL_IO_EXITING |
-                               VMX_PROC_MSR_BITMAPS | VMX_PROC_SECONDARY_CONTROLS,
+                               VMX_PROC_MSR_BITMAPS | VMX_PROC_SECONDARY_CONTROLS |
+                               VMX_PROC_CR8_LOAD_EXITING | VMX_PROC_CR8_STORE_EXITING,
                            VMX_PROC_MWAIT_EXITING | VMX_PROC_MONITOR_EXITING |
                                VMX_PROC_RDPMC_EXITING,
-                           VMX_PROC_IO_BITMAPS | VMX_PROC_TPR_SHADOW |
-                               VMX_PROC_MONITOR_TRAP_FLAG | VMX_PROC_TSC_OFFSETTING |
-                               VMX_PROC_INTERRUPT_WINDOW_EXITING | VMX_PROC_NMI_WINDOW_EXITING,
+                           VMX_PROC_IO_BITMAPS | VMX_PROC_TPR_SHADOW | VMX_PROC_MONITOR_TRAP_FLAG |
+                               VMX_PROC_TSC_OFFSETTING | VMX_PROC_INTERRUPT_WINDOW_EXITING |
+                               VMX_PROC_NMI_WINDOW_EXITING,
                            &vmx_caps.proc_controls) &&
-           controls_choose("secondary processor-based", proc2_cap,
-                           VMX_PROC2_ENABLE_EPT | VMX_PROC2_ENABLE_VPID |
-                               VMX_PROC2_UNRESTRICTED_GUEST,
-                           wanted2,
-                           VMX_PROC2_VIRTUALIZE_APIC_ACCESSES | VMX_PROC2_VIRTUALIZE_X2APIC |
-                               VMX_PROC2_ENABLE_XSAVES,
-                           &vmx_caps.proc2_controls) &&
+           controls_choose(
+               "secondary processor-based", proc2_cap,
+               VMX_PROC2_ENABLE_EPT | VMX_PROC2_ENABLE_VPID | VMX_PROC2_UNRESTRICTED_GUEST, wanted2,
+               VMX_PROC2_VIRTUALIZE_APIC_ACCESSES | VMX_PROC2_VIRTUALIZE_X2APIC |
+                   VMX_PROC2_ENABLE_XSAVES,
+               &vmx_caps.proc2_controls) &&
            controls_choose("VM-exit", exit_cap,
                            VMX_EXIT_CTL_HOST_ADDRESS_SPACE_SIZE | VMX_EXIT_CTL_SAVE_EFER |
                                VMX_EXIT_CTL_LOAD_EFER,
                            exit_wanted,
-                           VMX_EXIT_CTL_ACK_INTERRUPT_ON_EXIT |
-                               VMX_EXIT_CTL_LOAD_PERF_GLOBAL_CTRL |
+                           VMX_EXIT_CTL_ACK_INTERRUPT_ON_EXIT | VMX_EXIT_CTL_LOAD_PERF_GLOBAL_CTRL |
                                VMX_EXIT_CTL_SAVE_PREEMPTION_TIMER,
                            &vmx_caps.exit_controls) &&
            controls_choose("VM-entry", entry_cap, VMX_ENTRY_CTL_LOAD_EFER, entry_wanted,
@@ -338,9 +337,8 @@ const struct hvm_ops *vmx_probe(void)
     probe_control_registers();
     vmx_caps.stores_lma = (rdmsr(MSR_IA32_VMX_MISC) & VMX_MISC_STORES_LMA) != 0;
     vmx_caps.nx = x86_has_nx();
-    vmx_caps.phys_bits = cpuid(0x80000000).eax >= CPUID_ADDRESS_SIZES
-                             ? (cpuid(CPUID_ADDRESS_SIZES).eax & 0xff)
-                             : 36;
+    vmx_caps.phys_bits =
+        cpuid(0x80000000).eax >= CPUID_ADDRESS_SIZES ? (cpuid(CPUID_ADDRESS_SIZES).eax & 0xff) : 36;
     msr_bitmap_build();
     vmx_ops.p2m_orders = vmx_caps.p2m_orders;
 
@@ -429,7 +427,7 @@ static void vpid_free(uint16_t vpid)
 
 bool vmx_vmcs_is_current(const struct vmx_vcpu *vx)
 {
-    return vmx_cpus[arch_this_cpu()].current == vx;
+    return vmx_cpus[this_percpu()->cpu].current == vx; /* arch_this_cpu(), inline */
 }
 
 /* A VMCS made current for a moment outside vmx_vcpu_run() (interrupts off). */
@@ -447,8 +445,8 @@ static bool vmcs_borrow(struct vmx_vcpu *vx, struct vmcs_borrow *b)
     if (vmx_cpus[cpu].current == vx)
         return true;
     int expected = VMX_NO_CPU;
-    if (!__atomic_compare_exchange_n(&vx->active_cpu, &expected, (int)cpu, false,
-                                     __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+    if (!__atomic_compare_exchange_n(&vx->active_cpu, &expected, (int)cpu, false, __ATOMIC_ACQUIRE,
+                                     __ATOMIC_RELAXED)) {
         arch_irq_restore(b->flags);
         return false; /* running elsewhere */
     }
@@ -479,8 +477,7 @@ static void vmcs_return(struct vmx_vcpu *vx, struct vmcs_borrow *b)
  * lag behind it; we only ever write the bit whole. */
 void vmx_set_guest_long_mode(struct vmx_vcpu *vx, bool long_mode)
 {
-    vx->entry_controls =
-        vmx_caps.entry_controls | (long_mode ? VMX_ENTRY_CTL_IA32E_MODE_GUEST : 0);
+    vx->entry_controls = vmx_caps.entry_controls | (long_mode ? VMX_ENTRY_CTL_IA32E_MODE_GUEST : 0);
     vmwrite(VMCS_ENTRY_CONTROLS, vx->entry_controls);
 }
 
@@ -495,15 +492,10 @@ struct descriptor_table_register {
 static void vmcs_write_host_cpu_state(void)
 {
     struct descriptor_table_register gdtr, idtr;
-    uint16_t tr;
     __asm__ volatile("sgdt %0" : "=m"(gdtr));
     __asm__ volatile("sidt %0" : "=m"(idtr));
-    __asm__ volatile("str %0" : "=r"(tr));
-    /* A 64-bit TSS descriptor: base 23:0 at bits 39:16, 31:24 at 63:56, and
-     * 63:32 in the next slot. */
-    const uint64_t *gdt = (const uint64_t *)(uintptr_t)gdtr.base;
-    uint64_t low = gdt[tr / 8], high = gdt[tr / 8 + 1];
-    uint64_t tr_base = ((low >> 16) & 0xffffff) | (((low >> 56) & 0xff) << 24) | (high << 32);
+    /* TR is X86_SEL_TSS, this CPU's TSS (x86_cpu_tables_load). */
+    uint64_t tr_base = (uint64_t)(uintptr_t)&this_percpu()->tss;
 
     vmwrite(VMCS_HOST_CR0, read_cr0());
     vmwrite(VMCS_HOST_CR3, read_cr3());
@@ -526,12 +518,12 @@ static void vmcs_write_pvh_state(struct vmx_vcpu *vx, uint32_t entry, uint32_t e
         uint32_t selector, limit, access;
         uint64_t base;
     } segments[] = {
-        { VMCS_GUEST_ES_SELECTOR, VMCS_GUEST_ES_LIMIT, VMCS_GUEST_ES_ACCESS, VMCS_GUEST_ES_BASE },
-        { VMCS_GUEST_CS_SELECTOR, VMCS_GUEST_CS_LIMIT, VMCS_GUEST_CS_ACCESS, VMCS_GUEST_CS_BASE },
-        { VMCS_GUEST_SS_SELECTOR, VMCS_GUEST_SS_LIMIT, VMCS_GUEST_SS_ACCESS, VMCS_GUEST_SS_BASE },
-        { VMCS_GUEST_DS_SELECTOR, VMCS_GUEST_DS_LIMIT, VMCS_GUEST_DS_ACCESS, VMCS_GUEST_DS_BASE },
-        { VMCS_GUEST_FS_SELECTOR, VMCS_GUEST_FS_LIMIT, VMCS_GUEST_FS_ACCESS, VMCS_GUEST_FS_BASE },
-        { VMCS_GUEST_GS_SELECTOR, VMCS_GUEST_GS_LIMIT, VMCS_GUEST_GS_ACCESS, VMCS_GUEST_GS_BASE },
+        {VMCS_GUEST_ES_SELECTOR, VMCS_GUEST_ES_LIMIT, VMCS_GUEST_ES_ACCESS, VMCS_GUEST_ES_BASE},
+        {VMCS_GUEST_CS_SELECTOR, VMCS_GUEST_CS_LIMIT, VMCS_GUEST_CS_ACCESS, VMCS_GUEST_CS_BASE},
+        {VMCS_GUEST_SS_SELECTOR, VMCS_GUEST_SS_LIMIT, VMCS_GUEST_SS_ACCESS, VMCS_GUEST_SS_BASE},
+        {VMCS_GUEST_DS_SELECTOR, VMCS_GUEST_DS_LIMIT, VMCS_GUEST_DS_ACCESS, VMCS_GUEST_DS_BASE},
+        {VMCS_GUEST_FS_SELECTOR, VMCS_GUEST_FS_LIMIT, VMCS_GUEST_FS_ACCESS, VMCS_GUEST_FS_BASE},
+        {VMCS_GUEST_GS_SELECTOR, VMCS_GUEST_GS_LIMIT, VMCS_GUEST_GS_ACCESS, VMCS_GUEST_GS_BASE},
     };
     for (unsigned int i = 0; i < sizeof(segments) / sizeof(segments[0]); i++) {
         bool code = segments[i].selector == VMCS_GUEST_CS_SELECTOR;
@@ -564,8 +556,11 @@ static void vmcs_write_pvh_state(struct vmx_vcpu *vx, uint32_t entry, uint32_t e
     vmx_set_guest_long_mode(vx, false);
     vmwrite(VMCS_GUEST_DR7, VMX_X86_DR7_INIT);
     vmwrite(VMCS_GUEST_IA32_DEBUGCTL, 0);
-    if (vmx_caps.load_pat)
-        vmwrite(VMCS_GUEST_IA32_PAT, VMX_X86_PAT_POWER_ON);
+    if (vmx_caps.load_pat) {
+        /* PAT survives INIT: a vCPU started again keeps what it wrote. */
+        uint64_t pat = *hvm_vcpu_pat(vx->arch.vcpu);
+        vmwrite(VMCS_GUEST_IA32_PAT, pat ? pat : VMX_X86_PAT_POWER_ON);
+    }
 
     vmwrite(VMCS_GUEST_RIP, entry);
     vmwrite(VMCS_GUEST_RSP, 0);
@@ -581,10 +576,11 @@ static void vmcs_write_pvh_state(struct vmx_vcpu *vx, uint32_t entry, uint32_t e
     memset(&vx->arch.gprs, 0, sizeof(vx->arch.gprs));
     vx->arch.gprs.rbx = ebx;
     vx->cr2 = 0;
+    vx->cr8 = 0;
     memset(vx->dr, 0, sizeof(vx->dr));
     vx->dr6 = 0;
-    vx->pending_event = false;
-    vx->flush_vpid = true; /* a new life: no translation of the old one */
+    __atomic_fetch_and(&vx->entry_work, ~VMX_WORK_EVENT, __ATOMIC_RELAXED);
+    vmx_add_work(vx, VMX_WORK_FLUSH_VPID); /* a new life: no translation of the old one */
 }
 
 /* Everything in a fresh VMCS (current, interrupts off). Returns false if the
@@ -669,6 +665,7 @@ static int vmx_vcpu_init(struct vcpu *v)
     }
 
     *(uint32_t *)vx->arch.control = vmx_caps.revision;
+    v->arch = &vx->arch; /* the neutral policy's per-vCPU state is reachable */
     struct vmcs_borrow borrow;
     bool ok = vmclear(vmcs) && vmcs_borrow(vx, &borrow);
     if (ok) {
@@ -677,10 +674,10 @@ static int vmx_vcpu_init(struct vcpu *v)
     }
     if (!ok) {
         printk("vmx: cannot set up the VMCS of a vCPU\n");
+        v->arch = NULL;
         vcpu_free(vx);
         return -XC_EIO;
     }
-    v->arch = &vx->arch;
     return 0;
 }
 
@@ -692,8 +689,8 @@ static void vmx_vcpu_teardown(struct vcpu *v)
     if (__atomic_load_n(&vx->active_cpu, __ATOMIC_ACQUIRE) != VMX_NO_CPU) {
         /* The core promised the vCPU is not running. Freeing a VMCS another
          * CPU may still write back would corrupt memory: keep it. */
-        printk("vmx: vCPU %u torn down while its VMCS is active on cpu %d: frames kept\n",
-               v->id, vx->active_cpu);
+        printk("vmx: vCPU %u torn down while its VMCS is active on cpu %d: frames kept\n", v->id,
+               vx->active_cpu);
         v->arch = NULL;
         return;
     }
@@ -707,13 +704,13 @@ static void vmx_vcpu_set_pvh_entry(struct vcpu *v, uint32_t entry, uint32_t ebx)
     /* Applied by the CPU that next runs it, where the VMCS is current. */
     vx->reset_entry = entry;
     vx->reset_ebx = ebx;
-    __atomic_store_n(&vx->pending_reset, true, __ATOMIC_RELEASE);
+    vmx_add_work(vx, VMX_WORK_RESET);
 }
 
 static void vmx_get_state(struct vcpu *v, struct hvm_state *s)
 {
     struct vmx_vcpu *vx = vmx_vcpu_of(v);
-    struct vmcs_borrow borrow = { 0, 0, false };
+    struct vmcs_borrow borrow = {0, 0, false};
     /* The common case, from an exit handler: the VMCS is current here, and
      * stays so (interrupts are off in the run loop). */
     bool current = vmx_vmcs_is_current(vx);
@@ -733,8 +730,8 @@ static void vmx_get_state(struct vcpu *v, struct hvm_state *s)
     s->efer = vmread(VMCS_GUEST_IA32_EFER);
     s->cpl = (unsigned int)(vmread(VMCS_GUEST_SS_ACCESS) >> VMX_SEGMENT_DPL_SHIFT) &
              VMX_SEGMENT_DPL_MASK;
-    s->long_mode_code = (s->efer & VMX_X86_EFER_LMA) &&
-                        (vmread(VMCS_GUEST_CS_ACCESS) & VMX_SEGMENT_LONG_MODE);
+    s->long_mode_code =
+        (s->efer & VMX_X86_EFER_LMA) && (vmread(VMCS_GUEST_CS_ACCESS) & VMX_SEGMENT_LONG_MODE);
     if (!current)
         vmcs_return(vx, &borrow);
 }
@@ -759,13 +756,13 @@ void vmx_queue_event(struct vmx_vcpu *vx, uint32_t info, uint32_t error)
     }
     vx->event_info = info;
     vx->event_error = error;
-    __atomic_store_n(&vx->pending_event, true, __ATOMIC_RELEASE);
+    vmx_add_work(vx, VMX_WORK_EVENT);
 }
 
 static void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
 {
-    uint32_t info = vector | (VMX_INTERRUPTION_TYPE_HARDWARE_EXCEPTION
-                              << VMX_INTERRUPTION_TYPE_SHIFT) |
+    uint32_t info = vector |
+                    (VMX_INTERRUPTION_TYPE_HARDWARE_EXCEPTION << VMX_INTERRUPTION_TYPE_SHIFT) |
                     VMX_INTERRUPTION_VALID;
     if (has_error && vector < 32 && (EXCEPTIONS_WITH_ERROR_CODE & (1U << vector)))
         info |= VMX_INTERRUPTION_DELIVER_ERROR_CODE;
@@ -789,7 +786,7 @@ static void vcpu_load(struct vmx_vcpu *vx, unsigned int cpu)
     if (vx->arch.last_cpu != cpu) {
         vmcs_write_host_cpu_state();
         vx->arch.last_cpu = cpu;
-        vx->flush_vpid = true;
+        vmx_add_work(vx, VMX_WORK_FLUSH_VPID);
         vx->ept_seen = 0; /* generations start at 1: flush the EPTP here */
     }
     if (!vx->ran) {
@@ -821,13 +818,23 @@ static void vcpu_unload(struct vmx_vcpu *vx, unsigned int cpu)
     __atomic_store_n(&vx->active_cpu, VMX_NO_CPU, __ATOMIC_RELEASE);
 }
 
-/* Work queued for this vCPU while its VMCS was not loaded here. */
-static void apply_pending(struct vmx_vcpu *vx)
+/* The VMX_WORK_* queued for this vCPU (VMCS current, interrupts off). */
+void vmx_do_entry_work(struct vmx_vcpu *vx)
 {
-    if (__atomic_exchange_n(&vx->pending_reset, false, __ATOMIC_ACQUIRE))
+    uint32_t work = __atomic_exchange_n(&vx->entry_work, 0, __ATOMIC_ACQUIRE);
+    if (work & VMX_WORK_RESET) {
         vmcs_write_pvh_state(vx, vx->reset_entry, vx->reset_ebx);
-    if (__atomic_exchange_n(&vx->pending_event, false, __ATOMIC_ACQUIRE))
+        /* A reset drops any event queued for the old life. */
+        work = (work & ~VMX_WORK_EVENT) | __atomic_exchange_n(&vx->entry_work, 0, __ATOMIC_ACQUIRE);
+    }
+    if (work & VMX_WORK_EVENT)
         event_write(vx->event_info, vx->event_error);
+    if (work & VMX_WORK_FLUSH_VPID) {
+        if (vmx_caps.invvpid_single)
+            invvpid(INVVPID_SINGLE_CONTEXT, (uint16_t)vx->arch.asid);
+        else
+            invvpid(INVVPID_ALL_CONTEXT, 0);
+    }
 }
 
 static const char *instruction_error_name(uint64_t error)
@@ -848,7 +855,7 @@ static const char *instruction_error_name(uint64_t error)
     }
 }
 
-static void entry_failed(struct vmx_vcpu *vx, int failure)
+static void __attribute__((noinline, cold)) entry_failed(struct vmx_vcpu *vx, int failure)
 {
     char what[96];
     if (failure == VMX_ENTER_FAIL_VALID) {
@@ -860,8 +867,7 @@ static void entry_failed(struct vmx_vcpu *vx, int failure)
     }
     printk("vmx: cpu %u: %s; controls pin 0x%x proc 0x%x proc2 0x%x exit 0x%x entry 0x%x\n",
            arch_this_cpu(), what, vmx_caps.pin_controls, vmx_caps.proc_controls,
-           vmx_caps.proc2_controls, vmx_caps.exit_controls,
-           (uint32_t)vmread(VMCS_ENTRY_CONTROLS));
+           vmx_caps.proc2_controls, vmx_caps.exit_controls, (uint32_t)vmread(VMCS_ENTRY_CONTROLS));
     hvm_handle_fatal(vx->arch.vcpu, what);
 }
 
@@ -871,33 +877,34 @@ static void vmx_vcpu_run(struct vcpu *v)
     unsigned long flags = arch_irq_save();
     unsigned int cpu = arch_this_cpu();
     bool loaded = false;
+    enum vmx_next next = VMX_NEXT_RECHECK;
 
-    /* Interrupts stay off from the check to the entry: an interrupt that
-     * arrives in between is pending at VM entry and exits at once, so a
-     * wake-up or a reschedule request is never slept through in the guest. */
+    /* Interrupts stay off from the checks to the entry: an interrupt that
+     * arrives in between is pending at VM entry and exits at once.
+     *
+     * Exit after exit, vmx_exit_handle() decides on the spot whether the
+     * guest goes straight back in (vmx_entry.S then resumes it without
+     * returning here). This loop sees the first entry and the exits after
+     * which the vCPU must not, or might not, go on. */
     for (;;) {
-        if (!vcpu_runnable(v) || core_cpu_should_reschedule())
-            break;
-        if (!loaded) {
-            vcpu_load(vx, cpu);
-            loaded = true;
+        if (next == VMX_NEXT_RECHECK) {
+            if (!vcpu_runnable(v) || core_cpu_should_reschedule())
+                break;
+            if (!loaded) {
+                vcpu_load(vx, cpu);
+                loaded = true;
+            }
+            vmx_ept_sync(vx);
         }
-        if (__builtin_expect(vx->pending_reset || vx->pending_event, 0))
-            apply_pending(vx);
-        vmx_ept_sync(vx);
-        if (__builtin_expect(vx->flush_vpid, 0)) {
-            if (vmx_caps.invvpid_single)
-                invvpid(INVVPID_SINGLE_CONTEXT, (uint16_t)vx->arch.asid);
-            else
-                invvpid(INVVPID_ALL_CONTEXT, 0);
-            vx->flush_vpid = false;
-        }
+        if (__builtin_expect(vx->entry_work != 0, 0))
+            vmx_do_entry_work(vx);
         int result = vmx_enter(&vx->arch.gprs, &vx->host_rsp, vx->arch.launched);
         if (__builtin_expect(result != VMX_ENTER_EXITED, 0)) {
             entry_failed(vx, result);
             break;
         }
-        if (!vmx_handle_exit(vx))
+        next = vx->next;
+        if (next == VMX_NEXT_STOP)
             break;
     }
     if (loaded)
@@ -908,7 +915,7 @@ static void vmx_vcpu_run(struct vcpu *v)
 static struct hvm_ops vmx_ops = {
     .name = "vmx",
     .hypercall_insn = VMX_VMCALL_BYTES,
-    .p2m_orders = 1,                         /* set by vmx_probe() */
+    .p2m_orders = 1, /* set by vmx_probe() */
     .cpu_init = vmx_cpu_init,
     .domain_init = vmx_domain_init,
     .domain_teardown = vmx_domain_teardown,

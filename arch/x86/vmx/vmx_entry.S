@@ -4,15 +4,21 @@
  * the gprs pointer on this stack, makes sure HOST_RSP names the stack as it
  * is now (a VMWRITE only when it moved: a vCPU that stays on one CPU and one
  * call path writes it once), loads every guest GPR and executes VMLAUNCH or
- * VMRESUME. The VM exit lands on vmx_exit_entry (HOST_RIP) with RSP = HOST_RSP,
- * where the gprs pointer is: the guest GPRs are stored back and vmx_enter
- * returns VMX_ENTER_EXITED to its caller as if VMRESUME had been a call.
- * RSP, RIP, RFLAGS and the rest of the guest state are in the VMCS.
+ * VMRESUME.
+ *
+ * The VM exit lands on vmx_exit_entry (HOST_RIP) with RSP = HOST_RSP, where
+ * the gprs pointer is. The guest GPRs are stored, then vmx_exit_handle(vx)
+ * (gprs is at offset 0 of struct vmx_vcpu) deals with the exit. If it says
+ * the guest may go straight back in, the GPRs are loaded again and VMRESUME
+ * runs from this same frame: the common exit costs no unwinding and no
+ * return to the run loop. Otherwise vmx_enter returns VMX_ENTER_EXITED to the
+ * run loop, which reads what to do in the vCPU.
  *
  * If VMLAUNCH/VMRESUME fails the CPU falls through with the guest GPRs
- * loaded and CF or ZF set: the same frame is unwound and the failure kind
+ * loaded and CF or ZF set: the frame is unwound and the failure kind
  * returned. Interrupts are off throughout (the caller's job); a VM exit
- * leaves RFLAGS = 2, so they stay off until the exit handler decides. */
+ * leaves RFLAGS = 2, so they stay off until the exit handler decides. The
+ * frame keeps RSP 16-byte aligned at HOST_RSP, as the call below needs. */
 #include "x86/vmx.h"
 #include "vmx_internal.h"
 
@@ -91,7 +97,30 @@ vmx_exit_entry:
     movq %r13, VMX_GPRS_R13(%rdi)
     movq %r14, VMX_GPRS_R14(%rdi)
     movq %r15, VMX_GPRS_R15(%rdi)
-    popq VMX_GPRS_RDI(%rdi)
+    popq VMX_GPRS_RDI(%rdi)         /* RSP is HOST_RSP again */
+
+    call vmx_exit_handle            /* (struct vmx_vcpu *) in RDI; true: resume */
+    movq (%rsp), %rdi
+    testb %al, %al
+    jz 5f
+    movq VMX_GPRS_RAX(%rdi), %rax
+    movq VMX_GPRS_RBX(%rdi), %rbx
+    movq VMX_GPRS_RCX(%rdi), %rcx
+    movq VMX_GPRS_RDX(%rdi), %rdx
+    movq VMX_GPRS_RSI(%rdi), %rsi
+    movq VMX_GPRS_RBP(%rdi), %rbp
+    movq VMX_GPRS_R8(%rdi), %r8
+    movq VMX_GPRS_R9(%rdi), %r9
+    movq VMX_GPRS_R10(%rdi), %r10
+    movq VMX_GPRS_R11(%rdi), %r11
+    movq VMX_GPRS_R12(%rdi), %r12
+    movq VMX_GPRS_R13(%rdi), %r13
+    movq VMX_GPRS_R14(%rdi), %r14
+    movq VMX_GPRS_R15(%rdi), %r15
+    movq VMX_GPRS_RDI(%rdi), %rdi
+    vmresume
+    jmp 3b                          /* failed: report it like a failed entry */
+5:
     addq $8, %rsp                   /* the gprs pointer */
     popq %r15
     popq %r14

@@ -243,8 +243,7 @@ int vmx_domain_init(struct domain *d)
     vd->domain = d;
     vd->arch.p2m_root = root;
     vd->arch.p2m_lock = (spinlock_t)SPINLOCK_INIT;
-    vd->eptp = root | EPTP_MEMORY_TYPE_WB |
-               ((uint64_t)(EPT_LEVELS - 1) << EPTP_WALK_LENGTH_SHIFT);
+    vd->eptp = root | EPTP_MEMORY_TYPE_WB | ((uint64_t)(EPT_LEVELS - 1) << EPTP_WALK_LENGTH_SHIFT);
     vd->generation = 1;
     d->arch = &vd->arch;
     return 0;

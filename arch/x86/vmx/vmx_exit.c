@@ -21,15 +21,22 @@
 #include "x86/vmx.h"
 
 /* The VMX numbering of general registers (table 27-3) to struct hvm_gprs;
- * RSP lives in the VMCS. */
+ * RSP lives in the VMCS (gpr_read/gpr_write), its slot here is unused. */
+#define GPR_OFFSET(name) ((uint8_t) __builtin_offsetof(struct hvm_gprs, name))
+static const uint8_t gpr_offsets[VMX_GPR_COUNT] = {
+    [VMX_GPR_RAX] = GPR_OFFSET(rax), [VMX_GPR_RCX] = GPR_OFFSET(rcx),
+    [VMX_GPR_RDX] = GPR_OFFSET(rdx), [VMX_GPR_RBX] = GPR_OFFSET(rbx),
+    [VMX_GPR_RBP] = GPR_OFFSET(rbp), [VMX_GPR_RSI] = GPR_OFFSET(rsi),
+    [VMX_GPR_RDI] = GPR_OFFSET(rdi), [VMX_GPR_R8] = GPR_OFFSET(r8),
+    [VMX_GPR_R9] = GPR_OFFSET(r9),   [VMX_GPR_R10] = GPR_OFFSET(r10),
+    [VMX_GPR_R11] = GPR_OFFSET(r11), [VMX_GPR_R12] = GPR_OFFSET(r12),
+    [VMX_GPR_R13] = GPR_OFFSET(r13), [VMX_GPR_R14] = GPR_OFFSET(r14),
+    [VMX_GPR_R15] = GPR_OFFSET(r15),
+};
+
 static uint64_t *gpr(struct vmx_vcpu *vx, unsigned int number)
 {
-    struct hvm_gprs *g = &vx->arch.gprs;
-    uint64_t *const slots[VMX_GPR_COUNT] = {
-        &g->rax, &g->rcx, &g->rdx, &g->rbx, NULL, &g->rbp, &g->rsi, &g->rdi,
-        &g->r8,  &g->r9,  &g->r10, &g->r11, &g->r12, &g->r13, &g->r14, &g->r15,
-    };
-    return slots[number & (VMX_GPR_COUNT - 1)];
+    return (uint64_t *)((char *)&vx->arch.gprs + gpr_offsets[number & (VMX_GPR_COUNT - 1)]);
 }
 
 static uint64_t gpr_read(struct vmx_vcpu *vx, unsigned int number)
@@ -60,8 +67,8 @@ static void advance_rip(uint64_t length)
     uint64_t interruptibility = vmread(VMCS_GUEST_INTERRUPTIBILITY);
     if (interruptibility & (VMX_INTERRUPTIBILITY_STI | VMX_INTERRUPTIBILITY_MOV_SS))
         vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
-                interruptibility & ~(uint64_t)(VMX_INTERRUPTIBILITY_STI |
-                                               VMX_INTERRUPTIBILITY_MOV_SS));
+                interruptibility &
+                    ~(uint64_t)(VMX_INTERRUPTIBILITY_STI | VMX_INTERRUPTIBILITY_MOV_SS));
 }
 
 static enum hvm_result inject(struct vmx_vcpu *vx, uint8_t vector)
@@ -71,7 +78,7 @@ static enum hvm_result inject(struct vmx_vcpu *vx, uint8_t vector)
 }
 
 /* Queues again an event whose delivery the exit interrupted (see above). */
-static void reinject_vectoring_event(void)
+static __attribute__((noinline)) void reinject_vectoring_event(void)
 {
     uint32_t info = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
     if (!(info & VMX_INTERRUPTION_VALID))
@@ -101,7 +108,7 @@ static void load_pdptes(struct vmx_vcpu *vx)
         (vmread(VMCS_GUEST_IA32_EFER) & VMX_X86_EFER_LMA))
         return;
     uint64_t cr3 = vmread(VMCS_GUEST_CR3) & VMX_X86_PAE_CR3_MASK;
-    uint64_t pdpte[VMX_X86_PDPTE_COUNT] = { 0 };
+    uint64_t pdpte[VMX_X86_PDPTE_COUNT] = {0};
     int64_t mfn = vmx_p2m_lookup(vx->vd->domain, cr3 >> ARCH_PAGE_SHIFT);
     if (mfn >= 0) /* else all not-present: the guest faults on its own */
         memcpy(pdpte,
@@ -133,7 +140,7 @@ void vmx_cr_apply(struct vcpu *v, unsigned int cr, uint64_t value)
         vmwrite(VMCS_CR4_READ_SHADOW, value);
     }
     load_pdptes(vx);
-    vx->flush_vpid = true; /* MOV to CR0/CR4 may flush the TLB: do it for the guest */
+    vmx_add_work(vx, VMX_WORK_FLUSH_VPID); /* as MOV to CR0/CR4 flushes the TLB */
 }
 
 static uint64_t guest_cr0(void)
@@ -142,7 +149,7 @@ static uint64_t guest_cr0(void)
            (vmread(VMCS_CR0_READ_SHADOW) & vmx_caps.guest_cr0_mask);
 }
 
-static enum hvm_result cr_access(struct vmx_vcpu *vx)
+static __attribute__((noinline)) enum hvm_result cr_access(struct vmx_vcpu *vx)
 {
     struct vcpu *v = vx->arch.vcpu;
     uint64_t qualification = vmread(VMCS_EXIT_QUALIFICATION);
@@ -157,15 +164,25 @@ static enum hvm_result cr_access(struct vmx_vcpu *vx)
             value = (uint32_t)value; /* 32-bit operand outside 64-bit mode */
         if (cr == 0 || cr == 4)
             return hvm_handle_cr_write(v, cr, value, vmx_cr_apply);
+        if (cr == 8) {
+            if (value & ~VMX_X86_CR8_MASK)
+                return inject(vx, HVM_EXC_GP); /* reserved bits */
+            vx->cr8 = value;
+            return HVM_ADVANCE;
+        }
         if (cr == 3) { /* only if the CPU forces CR3-load exiting on */
             vmwrite(VMCS_GUEST_CR3, value);
             load_pdptes(vx);
-            vx->flush_vpid = true;
+            vmx_add_work(vx, VMX_WORK_FLUSH_VPID);
             return HVM_ADVANCE;
         }
         break;
     }
     case VMX_CR_ACCESS_MOV_FROM_CR:
+        if (cr == 8) {
+            gpr_write(vx, reg, vx->cr8);
+            return HVM_ADVANCE;
+        }
         if (cr == 3) { /* only if the CPU forces CR3-store exiting on */
             uint64_t value = vmread(VMCS_GUEST_CR3);
             gpr_write(vx, reg, guest_in_64bit_mode() ? value : (uint32_t)value);
@@ -176,11 +193,11 @@ static enum hvm_result cr_access(struct vmx_vcpu *vx)
         return hvm_handle_cr_write(v, 0, guest_cr0() & ~VMX_X86_CR0_TS, vmx_cr_apply);
     case VMX_CR_ACCESS_LMSW: {
         /* LMSW writes PE, MP, EM and TS, and can set PE but not clear it. */
-        uint64_t source = (qualification >> VMX_CR_QUAL_LMSW_DATA_SHIFT) &
-                          VMX_CR_QUAL_LMSW_DATA_MASK;
+        uint64_t source =
+            (qualification >> VMX_CR_QUAL_LMSW_DATA_SHIFT) & VMX_CR_QUAL_LMSW_DATA_MASK;
         uint64_t cr0 = guest_cr0();
-        uint64_t value = (cr0 & ~(VMX_X86_CR0_PE_MP_EM_TS & ~X86_CR0_PE)) |
-                         (source & VMX_X86_CR0_PE_MP_EM_TS);
+        uint64_t value =
+            (cr0 & ~(VMX_X86_CR0_PE_MP_EM_TS & ~X86_CR0_PE)) | (source & VMX_X86_CR0_PE_MP_EM_TS);
         return hvm_handle_cr_write(v, 0, value, vmx_cr_apply);
     }
     default:
@@ -194,7 +211,7 @@ static enum hvm_result cr_access(struct vmx_vcpu *vx)
 
 /* EFER writes exit so that no bit the guest may not have reaches the CPU;
  * LMA is the CPU's to set (from LME and CR0.PG), a written LMA is ignored. */
-static enum hvm_result efer_write(struct vmx_vcpu *vx, uint64_t value)
+static __attribute__((noinline)) enum hvm_result efer_write(struct vmx_vcpu *vx, uint64_t value)
 {
     uint64_t allowed = EFER_SCE | EFER_LME | VMX_X86_EFER_LMA | (vmx_caps.nx ? EFER_NXE : 0);
     if (value & ~allowed)
@@ -209,14 +226,18 @@ static enum hvm_result efer_write(struct vmx_vcpu *vx, uint64_t value)
 static enum hvm_result wrmsr_exit(struct vmx_vcpu *vx)
 {
     struct hvm_gprs *g = &vx->arch.gprs;
-    if ((uint32_t)g->rcx == MSR_EFER)
+    uint32_t msr = (uint32_t)g->rcx;
+    if (msr == MSR_EFER)
         return efer_write(vx, (g->rdx << 32) | (uint32_t)g->rax);
-    return hvm_handle_wrmsr(vx->arch.vcpu);
+    enum hvm_result result = hvm_handle_wrmsr(vx->arch.vcpu);
+    if (msr == VMX_MSR_PAT && result == HVM_ADVANCE && vmx_caps.load_pat)
+        vmwrite(VMCS_GUEST_IA32_PAT, *hvm_vcpu_pat(vx->arch.vcpu)); /* accepted: now in force */
+    return result;
 }
 
 /* ---- Other exits ------------------------------------------------------------- */
 
-static enum hvm_result io_exit(struct vmx_vcpu *vx)
+static __attribute__((noinline)) enum hvm_result io_exit(struct vmx_vcpu *vx)
 {
     uint64_t qualification = vmread(VMCS_EXIT_QUALIFICATION);
     if (qualification & (VMX_IO_QUAL_STRING | VMX_IO_QUAL_REP))
@@ -226,13 +247,13 @@ static enum hvm_result io_exit(struct vmx_vcpu *vx)
     return hvm_handle_io(vx->arch.vcpu, port, size, (qualification & VMX_IO_QUAL_IN) != 0);
 }
 
-static enum hvm_result ept_violation(struct vmx_vcpu *vx)
+static __attribute__((noinline)) enum hvm_result ept_violation(struct vmx_vcpu *vx)
 {
     uint64_t qualification = vmread(VMCS_EXIT_QUALIFICATION);
     uint64_t gpa = vmread(VMCS_GUEST_PHYSICAL_ADDRESS);
-    enum hvm_result result = hvm_handle_p2m_fault(vx->arch.vcpu, gpa,
-                                                  (qualification & VMX_EPT_QUAL_WRITE) != 0,
-                                                  (qualification & VMX_EPT_QUAL_FETCH) != 0);
+    enum hvm_result result =
+        hvm_handle_p2m_fault(vx->arch.vcpu, gpa, (qualification & VMX_EPT_QUAL_WRITE) != 0,
+                             (qualification & VMX_EPT_QUAL_FETCH) != 0);
     if (result == HVM_STOP)
         return result;
     reinject_vectoring_event();
@@ -244,7 +265,7 @@ static enum hvm_result ept_violation(struct vmx_vcpu *vx)
 /* #UD is intercepted for one reason: AMD's VMMCALL raises it on Intel, and
  * the guest ABI accepts both hypercall instructions on both vendors (recent
  * Linux picks one by CPUID vendor). Any other #UD goes back to the guest. */
-static enum hvm_result invalid_opcode(struct vmx_vcpu *vx, uint64_t *skip)
+static __attribute__((noinline)) enum hvm_result invalid_opcode(struct vmx_vcpu *vx, uint64_t *skip)
 {
     static const uint8_t vmmcall[VMX_HYPERCALL_INSN_BYTES] = VMX_VMMCALL_BYTES;
     uint8_t insn[VMX_HYPERCALL_INSN_BYTES];
@@ -261,7 +282,8 @@ static enum hvm_result invalid_opcode(struct vmx_vcpu *vx, uint64_t *skip)
 
 /* An NMI meant for the host arrived in guest mode: hand it to the host's
  * handler as if it had arrived here (NMI exiting keeps it from the guest). */
-static enum hvm_result exception_or_nmi(struct vmx_vcpu *vx, uint64_t *skip)
+static __attribute__((noinline)) enum hvm_result exception_or_nmi(struct vmx_vcpu *vx,
+                                                                  uint64_t *skip)
 {
     uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTERRUPTION_INFO);
     unsigned int type = (info >> VMX_INTERRUPTION_TYPE_SHIFT) & VMX_INTERRUPTION_TYPE_MASK;
@@ -278,7 +300,7 @@ static enum hvm_result exception_or_nmi(struct vmx_vcpu *vx, uint64_t *skip)
     return hvm_handle_fatal(vx->arch.vcpu, what);
 }
 
-static enum hvm_result entry_failure(struct vmx_vcpu *vx, uint32_t reason)
+static __attribute__((noinline)) enum hvm_result entry_failure(struct vmx_vcpu *vx, uint32_t reason)
 {
     static const char *const kinds[] = {
         [VMX_EXIT_REASON_INVALID_GUEST_STATE] = "invalid guest state",
@@ -286,8 +308,8 @@ static enum hvm_result entry_failure(struct vmx_vcpu *vx, uint32_t reason)
         [VMX_EXIT_REASON_MACHINE_CHECK] = "machine check",
     };
     unsigned int basic = reason & VMX_EXIT_REASON_BASIC_MASK;
-    const char *kind = basic < sizeof(kinds) / sizeof(kinds[0]) && kinds[basic] ? kinds[basic]
-                                                                               : "unknown";
+    const char *kind =
+        basic < sizeof(kinds) / sizeof(kinds[0]) && kinds[basic] ? kinds[basic] : "unknown";
     char what[96];
     snprintf(what, sizeof(what), "VM entry failed: %s (reason %u, qualification 0x%llx)", kind,
              basic, (unsigned long long)vmread(VMCS_EXIT_QUALIFICATION));
@@ -297,35 +319,74 @@ static enum hvm_result entry_failure(struct vmx_vcpu *vx, uint32_t reason)
 /* Without IA32_VMX_MISC bit 5 (only CPUs without unrestricted guest, which we
  * refuse, lack it) the CPU leaves "IA-32e mode guest" alone when the guest
  * turns paging on or off itself: keep it equal to EFER.LMA by hand. */
-static void sync_long_mode(struct vmx_vcpu *vx)
+static __attribute__((noinline)) void sync_long_mode(struct vmx_vcpu *vx)
 {
     bool long_mode = (vmread(VMCS_GUEST_IA32_EFER) & VMX_X86_EFER_LMA) != 0;
     if (long_mode != ((vx->entry_controls & VMX_ENTRY_CTL_IA32E_MODE_GUEST) != 0))
         vmx_set_guest_long_mode(vx, long_mode);
 }
 
-bool vmx_handle_exit(struct vmx_vcpu *vx)
+/* Exits that need a message built (kept out of the hot function's frame). */
+static enum hvm_result __attribute__((noinline, cold))
+fatal_exit(struct vmx_vcpu *vx, uint32_t reason)
+{
+    struct vcpu *v = vx->arch.vcpu;
+    char what[80];
+    if (reason & VMX_EXIT_REASON_ENTRY_FAILURE) {
+        vx->arch.launched = false; /* a failed VMLAUNCH leaves the VMCS clear */
+        return entry_failure(vx, reason);
+    }
+    switch (reason) {
+    case VMX_EXIT_REASON_TRIPLE_FAULT:
+        return hvm_handle_fatal(v, "triple fault");
+    case VMX_EXIT_REASON_EPT_MISCONFIGURATION:
+        snprintf(what, sizeof(what), "EPT misconfiguration at guest-physical 0x%llx",
+                 (unsigned long long)vmread(VMCS_GUEST_PHYSICAL_ADDRESS));
+        return hvm_handle_fatal(v, what);
+    default:
+        snprintf(what, sizeof(what), "unhandled VM exit %u", reason & VMX_EXIT_REASON_BASIC_MASK);
+        return hvm_handle_fatal(v, what);
+    }
+}
+
+static inline enum vmx_next handle_exit(struct vmx_vcpu *vx)
 {
     struct vcpu *v = vx->arch.vcpu;
     uint32_t reason = (uint32_t)vmread(VMCS_EXIT_REASON);
     enum hvm_result result;
+    enum vmx_next next = VMX_NEXT_ENTER;
     uint64_t skip = 0; /* bytes HVM_ADVANCE steps over; 0: the exiting instruction */
 
-    if (__builtin_expect(!(reason & VMX_EXIT_REASON_ENTRY_FAILURE), 1))
-        vx->arch.launched = true;
     if (!vmx_caps.stores_lma)
         sync_long_mode(vx);
 
     switch (reason) {
+    /* Exits after which the loop re-checks: their handlers may block the
+     * vCPU, shut the domain down or change its EPT. */
     case VMX_EXIT_REASON_VMCALL:
         result = hvm_handle_hypercall(v);
+        next = VMX_NEXT_RECHECK;
         break;
     case VMX_EXIT_REASON_EXTERNAL_INTERRUPT:
         /* Not acknowledged on exit: it is still pending at the APIC, and
          * opening the interrupt window lets the host IDT take it. */
         __asm__ volatile("sti; nop; cli" ::: "memory");
         reinject_vectoring_event();
-        return true;
+        return VMX_NEXT_RECHECK;
+    case VMX_EXIT_REASON_HLT:
+        result = hvm_handle_hlt(v);
+        next = VMX_NEXT_RECHECK;
+        break;
+    case VMX_EXIT_REASON_EPT_VIOLATION:
+        result = ept_violation(vx);
+        next = VMX_NEXT_RECHECK;
+        break;
+    case VMX_EXIT_REASON_EXCEPTION_OR_NMI:
+        result = exception_or_nmi(vx, &skip); /* NMI, or VMMCALL: a hypercall */
+        next = VMX_NEXT_RECHECK;
+        break;
+
+    /* Exits whose handlers only compute an answer for the guest. */
     case VMX_EXIT_REASON_CPUID:
         result = hvm_handle_cpuid(v);
         break;
@@ -338,24 +399,15 @@ bool vmx_handle_exit(struct vmx_vcpu *vx)
     case VMX_EXIT_REASON_XSETBV:
         result = hvm_handle_xsetbv(v);
         break;
-    case VMX_EXIT_REASON_HLT:
-        result = hvm_handle_hlt(v);
-        break;
     case VMX_EXIT_REASON_IO_INSTRUCTION:
         result = io_exit(vx);
         break;
     case VMX_EXIT_REASON_CR_ACCESS:
         result = cr_access(vx);
         break;
-    case VMX_EXIT_REASON_EPT_VIOLATION:
-        result = ept_violation(vx);
-        break;
-    case VMX_EXIT_REASON_EXCEPTION_OR_NMI:
-        result = exception_or_nmi(vx, &skip);
-        break;
     case VMX_EXIT_REASON_INIT:
     case VMX_EXIT_REASON_SIPI:
-        return true; /* nothing sends them to a CPU running guests: ignore */
+        return VMX_NEXT_ENTER; /* nothing sends them to a CPU running guests: ignore */
     case VMX_EXIT_REASON_INVD:
     case VMX_EXIT_REASON_WBINVD:
         result = HVM_ADVANCE; /* the guest's caches are the host's: nothing to do */
@@ -380,36 +432,40 @@ bool vmx_handle_exit(struct vmx_vcpu *vx)
     case VMX_EXIT_REASON_RDPMC:
         result = inject(vx, HVM_EXC_GP); /* no counters offered */
         break;
-    case VMX_EXIT_REASON_TRIPLE_FAULT:
-        result = hvm_handle_fatal(v, "triple fault");
+    default:
+        result = fatal_exit(vx, reason);
         break;
-    case VMX_EXIT_REASON_EPT_MISCONFIGURATION: {
-        char what[80];
-        snprintf(what, sizeof(what), "EPT misconfiguration at guest-physical 0x%llx",
-                 (unsigned long long)vmread(VMCS_GUEST_PHYSICAL_ADDRESS));
-        result = hvm_handle_fatal(v, what);
-        break;
-    }
-    default: {
-        if (reason & VMX_EXIT_REASON_ENTRY_FAILURE) {
-            result = entry_failure(vx, reason);
-            break;
-        }
-        char what[48];
-        snprintf(what, sizeof(what), "unhandled VM exit %u", reason & VMX_EXIT_REASON_BASIC_MASK);
-        result = hvm_handle_fatal(v, what);
-        break;
-    }
     }
 
+    /* A handler that crashed the domain says HVM_STOP, whatever the exit. */
     switch (result) {
     case HVM_ADVANCE:
         advance_rip(skip ? skip : vmread(VMCS_EXIT_INSTRUCTION_LENGTH));
-        return true;
+        return next;
     case HVM_RETRY:
-        return true;
+        return next;
     case HVM_STOP:
     default:
+        return VMX_NEXT_STOP;
+    }
+}
+
+bool vmx_exit_handle(struct vmx_vcpu *vx)
+{
+    vx->arch.launched = true; /* undone by fatal_exit() if the entry failed */
+    enum vmx_next next = handle_exit(vx);
+    if (next == VMX_NEXT_RECHECK) {
+        /* What the run loop would check (see vmx_vcpu_run). */
+        if (!vcpu_runnable(vx->arch.vcpu) || core_cpu_should_reschedule()) {
+            vx->next = VMX_NEXT_RECHECK;
+            return false;
+        }
+        vmx_ept_sync(vx);
+    } else if (next == VMX_NEXT_STOP) {
+        vx->next = VMX_NEXT_STOP;
         return false;
     }
+    if (__builtin_expect(vx->entry_work != 0, 0))
+        vmx_do_entry_work(vx);
+    return true;
 }

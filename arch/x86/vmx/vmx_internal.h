@@ -60,6 +60,7 @@
 #define VMX_X86_PAT_POWER_ON 0x0007040600070406ULL
 #define VMX_X86_PAE_CR3_MASK 0xffffffe0ULL /* PAE paging: the PDPT is 32-byte aligned */
 #define VMX_X86_PDPTE_COUNT 4
+#define VMX_X86_CR8_MASK 0xfULL /* CR8 holds TPR bits 7:4 in its bits 3:0 */
 #define VMX_MSR_SYSENTER_CS 0x174
 #define VMX_MSR_SYSENTER_ESP 0x175
 #define VMX_MSR_SYSENTER_EIP 0x176
@@ -71,34 +72,52 @@
 
 #define VMX_NO_CPU (-1)
 
+/* struct vmx_vcpu.entry_work */
+#define VMX_WORK_RESET (1U << 0)      /* write the PVH entry state */
+#define VMX_WORK_EVENT (1U << 1)      /* write the queued event */
+#define VMX_WORK_FLUSH_VPID (1U << 2) /* INVVPID: guest-linear translations changed */
+
+/* What vmx_handle_exit() tells the run loop. */
+enum vmx_next {
+    VMX_NEXT_ENTER,   /* re-enter: the exit changed nothing the loop checks */
+    VMX_NEXT_RECHECK, /* runnability, reschedule or the EPT may have changed */
+    VMX_NEXT_STOP,    /* leave vmx_vcpu_run() */
+};
+
 #define VMX_HYPERCALL_INSN_BYTES 3
-#define VMX_VMCALL_BYTES { 0x0f, 0x01, 0xc1 }
-#define VMX_VMMCALL_BYTES { 0x0f, 0x01, 0xd9 } /* AMD's: #UD on Intel */
+#define VMX_VMCALL_BYTES                                                                           \
+    {                                                                                              \
+        0x0f, 0x01, 0xc1                                                                           \
+    }
+#define VMX_VMMCALL_BYTES                                                                          \
+    {                                                                                              \
+        0x0f, 0x01, 0xd9                                                                           \
+    } /* AMD's: #UD on Intel */
 #define VMX_EXCEPTION_BITMAP (1U << HVM_EXC_UD)
 
 /* What the CPU offers and what we chose, read once by vmx_probe() on the boot
  * CPU; every other CPU must offer the same (cpu_init checks the revision). */
 struct vmx_caps {
-    uint32_t revision;          /* IA32_VMX_BASIC bits 30:0, in every VMXON/VMCS region */
-    uint32_t pin_controls;      /* the control values every VMCS gets */
+    uint32_t revision;     /* IA32_VMX_BASIC bits 30:0, in every VMXON/VMCS region */
+    uint32_t pin_controls; /* the control values every VMCS gets */
     uint32_t proc_controls;
     uint32_t proc2_controls;
     uint32_t exit_controls;
-    uint32_t entry_controls;    /* at reset; IA-32e mode guest follows EFER.LMA */
+    uint32_t entry_controls; /* at reset; IA-32e mode guest follows EFER.LMA */
     uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
-    uint64_t guest_cr0_set;     /* bits forced on in the guest's real CR0 (NE) */
-    uint64_t guest_cr0_mask;    /* CR0 bits we own: reads see the shadow, writes exit */
-    uint64_t guest_cr4_set;     /* bits forced on in the guest's real CR4 (VMXE) */
+    uint64_t guest_cr0_set;  /* bits forced on in the guest's real CR0 (NE) */
+    uint64_t guest_cr0_mask; /* CR0 bits we own: reads see the shadow, writes exit */
+    uint64_t guest_cr4_set;  /* bits forced on in the guest's real CR4 (VMXE) */
     uint64_t guest_cr4_mask;
     uint64_t ept_vpid_cap;
-    uint32_t p2m_orders;        /* bit k: 2^k-frame EPT leaves */
-    unsigned int phys_bits;     /* MAXPHYADDR */
-    bool stores_lma;            /* VM exits keep "IA-32e mode guest" = EFER.LMA */
-    bool invept_single;         /* else all-context */
-    bool invvpid_single;        /* else all-context */
-    bool load_pat;              /* the VMCS switches IA32_PAT: the guest owns it */
-    bool nx;                    /* the guest may set EFER.NXE */
-    uint64_t msr_bitmap_phys;   /* shared by every VMCS: read-only after probe */
+    uint32_t p2m_orders;      /* bit k: 2^k-frame EPT leaves */
+    unsigned int phys_bits;   /* MAXPHYADDR */
+    bool stores_lma;          /* VM exits keep "IA-32e mode guest" = EFER.LMA */
+    bool invept_single;       /* else all-context */
+    bool invvpid_single;      /* else all-context */
+    bool load_pat;            /* the VMCS switches IA32_PAT: the guest owns it */
+    bool nx;                  /* the guest may set EFER.NXE */
+    uint64_t msr_bitmap_phys; /* shared by every VMCS: read-only after probe */
 };
 extern struct vmx_caps vmx_caps;
 
@@ -119,21 +138,23 @@ _Static_assert(__builtin_offsetof(struct vmx_domain, arch) == 0, "arch_domain fi
 
 /* struct arch_vcpu as this back end allocates it: one zeroed frame. */
 struct vmx_vcpu {
-    struct arch_vcpu arch;   /* first: v->arch points here; gprs at offset 0 */
+    struct arch_vcpu arch; /* first: v->arch points here; gprs at offset 0 */
     struct vmx_domain *vd;
     uint64_t host_rsp;       /* HOST_RSP as last written into this VMCS (vmx_entry.S) */
     uint32_t entry_controls; /* VM-entry controls as we last wrote them */
     int active_cpu;          /* where the VMCS is active, or VMX_NO_CPU (atomic) */
     uint64_t ept_seen;       /* the domain generation last flushed for on this CPU */
-    bool flush_vpid;         /* INVVPID before the next entry */
     bool ran;                /* has been loaded once (the domain knows it ran) */
-    /* Work for the next entry, queued while the VMCS was not current here. */
-    bool pending_reset;      /* vcpu_set_pvh_entry() */
-    uint32_t reset_entry, reset_ebx;
-    bool pending_event;      /* inject_exception() */
-    uint32_t event_info, event_error;
+    /* VMX_WORK_* to do before the next entry; set with atomic OR (other CPUs
+     * queue a reset or an event while the VMCS is not current here). One
+     * test of this word is all an entry pays when there is nothing to do. */
+    uint32_t entry_work;
+    uint32_t reset_entry, reset_ebx;  /* VMX_WORK_RESET: vcpu_set_pvh_entry() */
+    uint32_t event_info, event_error; /* VMX_WORK_EVENT: inject_exception() */
+    enum vmx_next next;               /* set by vmx_exit_handle() when it returns false */
     /* Guest registers VMX does not switch, kept while off the CPU. */
     uint64_t cr2;
+    uint64_t cr8; /* the task priority the guest wrote to CR8; it reaches no APIC */
     uint64_t dr[4], dr6;
 };
 _Static_assert(sizeof(struct vmx_vcpu) <= 4096, "struct vmx_vcpu fits a frame");
@@ -158,6 +179,12 @@ void vmx_exit_entry(void);
 
 /* vmx.c */
 bool vmx_vmcs_is_current(const struct vmx_vcpu *vx);
+/* Does the VMX_WORK_* queued in vx->entry_work (VMCS current). */
+void vmx_do_entry_work(struct vmx_vcpu *vx);
+static inline void vmx_add_work(struct vmx_vcpu *vx, uint32_t work)
+{
+    __atomic_fetch_or(&vx->entry_work, work, __ATOMIC_RELEASE);
+}
 void vmx_queue_event(struct vmx_vcpu *vx, uint32_t info, uint32_t error);
 void vmx_set_guest_long_mode(struct vmx_vcpu *vx, bool long_mode);
 
@@ -184,8 +211,11 @@ static inline void vmx_ept_sync(struct vmx_vcpu *vx)
 }
 
 /* vmx_exit.c */
-/* Handles the exit that just happened; false if the vCPU must not re-enter. */
-bool vmx_handle_exit(struct vmx_vcpu *vx);
+/* Called by vmx_entry.S on every VM exit (interrupts off, VMCS current):
+ * handles the exit, and returns true if the guest may re-enter at once (the
+ * checks the run loop would make are done), else false with vx->next saying
+ * what the run loop does. */
+bool vmx_exit_handle(struct vmx_vcpu *vx);
 /* Installs a CR0/CR4 value hvm_handle_cr_write() accepted. */
 void vmx_cr_apply(struct vcpu *v, unsigned int cr, uint64_t value);
 #endif /* __ASSEMBLER__ */

@@ -14,9 +14,9 @@
 __asm__(".pushsection .note.Xen, \"a\", @note\n"
         "    .p2align 2\n"
         "    .long 4, 4, " STRINGIFY(XEN_ELFNOTE_PHYS32_ENTRY) "\n"
-        "    .asciz \"Xen\"\n"
-        "    .long pvh_start32\n"
-        ".popsection\n");
+                                                               "    .asciz \"Xen\"\n"
+                                                               "    .long pvh_start32\n"
+                                                               ".popsection\n");
 
 /* From entry.S */
 extern const uint64_t exception_stub_table[32];
@@ -387,7 +387,8 @@ int printf(const char *fmt, ...)
 struct cpuid_result cpuid(uint32_t leaf, uint32_t subleaf)
 {
     struct cpuid_result r;
-    __asm__ volatile("cpuid" : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
+    __asm__ volatile("cpuid"
+                     : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
                      : "a"(leaf), "c"(subleaf));
     return r;
 }
@@ -553,7 +554,8 @@ _Noreturn void runtime_start(uint32_t start_info_paddr)
         r.edx != XEN_CPUID_SIGNATURE_EDX) {
         console_via_debug_port = true;
         printf("guest: %s: no Xen signature in CPUID leaf 0x40000000: not running on a "
-               "hypervisor with Xen's ABI\n", guest_name);
+               "hypervisor with Xen's ABI\n",
+               guest_name);
         halt_forever();
     }
     struct cpuid_result vendor = cpuid(0, 0);

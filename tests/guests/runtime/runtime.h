@@ -31,8 +31,8 @@ void guest_main(const struct hvm_start_info *start_info, const char *cmdline);
 /* ---- Hypercalls ----------------------------------------------------------- */
 
 /* Through the hypercall page the hypervisor filled (slot nr at page + 32*nr). */
-long hypercall_page_call(unsigned long nr, unsigned long a1, unsigned long a2,
-                         unsigned long a3, unsigned long a4, unsigned long a5);
+long hypercall_page_call(unsigned long nr, unsigned long a1, unsigned long a2, unsigned long a3,
+                         unsigned long a4, unsigned long a5);
 /* Issuing the instruction directly, as recent Linux does. */
 long hypercall_vmcall(unsigned long nr, unsigned long a1, unsigned long a2, unsigned long a3,
                       unsigned long a4, unsigned long a5);
@@ -42,8 +42,8 @@ long hypercall_vmmcall(unsigned long nr, unsigned long a1, unsigned long a2, uns
 long hypercall_direct(unsigned long nr, unsigned long a1, unsigned long a2, unsigned long a3,
                       unsigned long a4, unsigned long a5);
 
-#define hypercall(nr, a1, a2, a3, a4, a5)                                                      \
-    hypercall_page_call((nr), (unsigned long)(a1), (unsigned long)(a2), (unsigned long)(a3),  \
+#define hypercall(nr, a1, a2, a3, a4, a5)                                                          \
+    hypercall_page_call((nr), (unsigned long)(a1), (unsigned long)(a2), (unsigned long)(a3),       \
                         (unsigned long)(a4), (unsigned long)(a5))
 
 extern uint8_t hypercall_page[4096];

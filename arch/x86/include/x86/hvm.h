@@ -73,6 +73,10 @@ struct arch_domain {
 struct hvm_ops {
     const char *name;                 /* "vmx" or "svm" */
     uint8_t hypercall_insn[3];        /* vmcall 0f 01 c1 or vmmcall 0f 01 d9 */
+    /* The control structure holds STAR, LSTAR, CSTAR, SFMASK and KERNEL_GS_BASE
+     * and the back end switches them (SVM's VMLOAD/VMSAVE): hvm_vcpu_load and
+     * hvm_vcpu_put leave them alone. */
+    bool switches_syscall_msrs;
     uint32_t p2m_orders;              /* as arch_p2m_orders(), known after init */
     int (*cpu_init)(void);            /* enable on the calling CPU */
     int (*domain_init)(struct domain *d);
@@ -114,6 +118,9 @@ enum hvm_result hvm_handle_p2m_fault(struct vcpu *v, uint64_t gpa, bool write, b
 /* Triple fault, invalid guest state, an exit we do not handle: crash the
  * domain with @what in the message. Always HVM_STOP. */
 enum hvm_result hvm_handle_fatal(struct vcpu *v, const char *what);
+
+/* The guest's IA32_PAT as last written (0: never written). */
+uint64_t *hvm_vcpu_pat(struct vcpu *v);
 
 /* Called by the back end on the CPU just before it enters @v, interrupts off:
  * loads the guest's FPU/vector state and XCR0 and the MSRs above if another

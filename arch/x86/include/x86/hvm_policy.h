@@ -11,7 +11,5 @@
 void hvm_cpuid_policy(struct vcpu *v, uint32_t leaf, uint32_t subleaf, struct cpuid_regs *r);
 /* XCR0 bits a guest may set (host-supported x87, SSE, AVX, AVX-512). */
 uint64_t hvm_guest_xcr0_allowed(void);
-/* The per-vCPU MSR values the policy keeps. */
-uint64_t *hvm_vcpu_pat(struct vcpu *v);
 
 #endif /* XENCORE_X86_HVM_POLICY_H */

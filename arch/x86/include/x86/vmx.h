@@ -29,13 +29,13 @@
 #define MSR_IA32_VMX_TRUE_ENTRY_CTLS 0x490
 
 /* IA32_VMX_BASIC (A.1) */
-#define VMX_BASIC_REVISION_MASK 0x7fffffff        /* bits 30:0 */
-#define VMX_BASIC_REGION_SIZE_SHIFT 32            /* bits 44:32: VMXON/VMCS region bytes */
+#define VMX_BASIC_REVISION_MASK 0x7fffffff /* bits 30:0 */
+#define VMX_BASIC_REGION_SIZE_SHIFT 32     /* bits 44:32: VMXON/VMCS region bytes */
 #define VMX_BASIC_REGION_SIZE_MASK 0x1fff
-#define VMX_BASIC_PHYS_32BIT_ONLY (1ULL << 48)    /* regions must lie below 4 GiB */
-#define VMX_BASIC_MEMORY_TYPE_SHIFT 50            /* bits 53:50: type for VMCS accesses */
+#define VMX_BASIC_PHYS_32BIT_ONLY (1ULL << 48) /* regions must lie below 4 GiB */
+#define VMX_BASIC_MEMORY_TYPE_SHIFT 50         /* bits 53:50: type for VMCS accesses */
 #define VMX_BASIC_MEMORY_TYPE_MASK 0xf
-#define VMX_BASIC_TRUE_CONTROLS (1ULL << 55)      /* the TRUE_* control MSRs exist */
+#define VMX_BASIC_TRUE_CONTROLS (1ULL << 55) /* the TRUE_* control MSRs exist */
 
 /* IA32_VMX_MISC (A.6) */
 #define VMX_MISC_STORES_LMA (1ULL << 5) /* VM exits store EFER.LMA into "IA-32e mode guest" */
@@ -267,16 +267,16 @@
 /* Segment access rights as the VMCS holds them (24.4.1, table 24-2) */
 #define VMX_SEGMENT_TYPE_MASK 0xf
 #define VMX_SEGMENT_TYPE_ACCESSED (1U << 0)
-#define VMX_SEGMENT_TYPE_BUSY_TSS 0xb /* busy 32-bit (or 64-bit) TSS */
+#define VMX_SEGMENT_TYPE_BUSY_TSS 0xb      /* busy 32-bit (or 64-bit) TSS */
 #define VMX_SEGMENT_CODE_OR_DATA (1U << 4) /* S: not a system segment */
 #define VMX_SEGMENT_DPL_SHIFT 5
 #define VMX_SEGMENT_DPL_MASK 0x3
 #define VMX_SEGMENT_PRESENT (1U << 7)
-#define VMX_SEGMENT_LONG_MODE (1U << 13) /* L: 64-bit code */
+#define VMX_SEGMENT_LONG_MODE (1U << 13)   /* L: 64-bit code */
 #define VMX_SEGMENT_DEFAULT_BIG (1U << 14) /* D/B: 32-bit */
 #define VMX_SEGMENT_GRANULARITY (1U << 15)
 #define VMX_SEGMENT_UNUSABLE (1U << 16)
-#define VMX_SEGMENT_TYPE_CODE_READ_ACCESSED 0xb /* execute/read, accessed */
+#define VMX_SEGMENT_TYPE_CODE_READ_ACCESSED 0xb  /* execute/read, accessed */
 #define VMX_SEGMENT_TYPE_DATA_WRITE_ACCESSED 0x3 /* read/write, accessed */
 
 /* Interruptibility state (table 24-3) */
@@ -400,6 +400,14 @@
 #define VMX_GPR_RBP 5
 #define VMX_GPR_RSI 6
 #define VMX_GPR_RDI 7
+#define VMX_GPR_R8 8
+#define VMX_GPR_R9 9
+#define VMX_GPR_R10 10
+#define VMX_GPR_R11 11
+#define VMX_GPR_R12 12
+#define VMX_GPR_R13 13
+#define VMX_GPR_R14 14
+#define VMX_GPR_R15 15
 #define VMX_GPR_COUNT 16
 
 /* I/O instructions (table 27-5) */
@@ -446,7 +454,7 @@
 #define EPT_GUEST_PHYSICAL_BITS 48 /* what 4-level EPT translates */
 
 /* EPTP (24.6.11) */
-#define EPTP_MEMORY_TYPE_WB 6 /* bits 2:0: type for accesses to the EPT tables */
+#define EPTP_MEMORY_TYPE_WB 6    /* bits 2:0: type for accesses to the EPT tables */
 #define EPTP_WALK_LENGTH_SHIFT 3 /* bits 5:3: walk length minus 1 */
 
 /* INVEPT / INVVPID types (30.3) */
@@ -528,23 +536,17 @@ struct invvpid_descriptor {
 
 static inline bool invept(uint64_t type, uint64_t eptp)
 {
-    struct invept_descriptor descriptor = { eptp, 0 };
+    struct invept_descriptor descriptor = {eptp, 0};
     bool ok;
-    __asm__ volatile("invept %1, %2"
-                     : "=@cca"(ok)
-                     : "m"(descriptor), "r"(type)
-                     : "cc", "memory");
+    __asm__ volatile("invept %1, %2" : "=@cca"(ok) : "m"(descriptor), "r"(type) : "cc", "memory");
     return ok;
 }
 
 static inline bool invvpid(uint64_t type, uint16_t vpid)
 {
-    struct invvpid_descriptor descriptor = { vpid, 0 };
+    struct invvpid_descriptor descriptor = {vpid, 0};
     bool ok;
-    __asm__ volatile("invvpid %1, %2"
-                     : "=@cca"(ok)
-                     : "m"(descriptor), "r"(type)
-                     : "cc", "memory");
+    __asm__ volatile("invvpid %1, %2" : "=@cca"(ok) : "m"(descriptor), "r"(type) : "cc", "memory");
     return ok;
 }
 #endif /* __ASSEMBLER__ */
