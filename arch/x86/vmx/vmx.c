@@ -444,6 +444,10 @@ static bool vmcs_borrow(struct vmx_vcpu *vx, struct vmcs_borrow *b)
     unsigned int cpu = arch_this_cpu();
     if (vmx_cpus[cpu].current == vx)
         return true;
+    if (!vmx_cpus[cpu].on) { /* cpu_init failed here: VMX instructions would fault */
+        arch_irq_restore(b->flags);
+        return false;
+    }
     int expected = VMX_NO_CPU;
     if (!__atomic_compare_exchange_n(&vx->active_cpu, &expected, (int)cpu, false, __ATOMIC_ACQUIRE,
                                      __ATOMIC_RELAXED)) {
@@ -878,6 +882,12 @@ static void vmx_vcpu_run(struct vcpu *v)
     unsigned int cpu = arch_this_cpu();
     bool loaded = false;
     enum vmx_next next = VMX_NEXT_RECHECK;
+
+    if (__builtin_expect(!vmx_cpus[cpu].on, 0)) {
+        arch_irq_restore(flags);
+        domain_crash(v->domain, "cpu %u cannot run guests: VMX could not be enabled on it", cpu);
+        return;
+    }
 
     /* Interrupts stay off from the checks to the entry: an interrupt that
      * arrives in between is pending at VM entry and exits at once.

@@ -4,7 +4,16 @@
  * The hot path is an exit the guest asked for (VMCALL, CPUID, an MSR): one
  * VMREAD of the reason, the handler, and on HVM_ADVANCE three VMREADs and one
  * VMWRITE to step over the instruction. Fields an exit does not need are not
- * read.
+ * read. vmx_exit_handle() runs on the exit's own stack frame (vmx_entry.S)
+ * and, when the guest may go on, lets the assembly VMRESUME at once.
+ *
+ * Whether the guest may go on is what the run loop would check: runnable, no
+ * reschedule asked, EPT flushed. Those change only through a handler on this
+ * CPU (a hypercall, HLT, a crash) or through another CPU, which then kicks
+ * this one with an IPI; the IPI is a VM exit for an external interrupt, or
+ * one right after the next entry if it arrived while interrupts were off
+ * here. So the checks run after those exits only (VMX_NEXT_RECHECK), and a
+ * CPUID or an MSR access goes straight back in.
  *
  * Events in flight. An exit can interrupt the delivery of an event through
  * the guest's IDT (an EPT violation while pushing the frame, say). The CPU
