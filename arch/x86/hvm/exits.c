@@ -240,11 +240,11 @@ enum hvm_result hvm_handle_xsetbv(struct vcpu *v)
 
 enum hvm_result hvm_handle_hypercall(struct vcpu *v)
 {
-    struct hvm_state state;
-    hvm->get_state(v, &state);
     struct hvm_gprs *g = &v->arch->gprs;
     struct hypercall_args args;
-    if (state.long_mode_code) {
+    bool long_mode;
+    hvm->get_mode(v, &args.cpl, &long_mode);
+    if (long_mode) {
         args.number = g->rax;
         args.arg[0] = g->rdi;
         args.arg[1] = g->rsi;
@@ -259,10 +259,9 @@ enum hvm_result hvm_handle_hypercall(struct vcpu *v)
         args.arg[3] = (uint32_t)g->rsi;
         args.arg[4] = (uint32_t)g->rdi;
     }
-    args.cpl = state.cpl;
     args.result = 0;
     core_hypercall(v, &args);
-    g->rax = state.long_mode_code ? args.result : (uint32_t)args.result;
+    g->rax = long_mode ? args.result : (uint32_t)args.result;
     return HVM_ADVANCE; /* the back end re-checks vcpu_runnable() before entering */
 }
 

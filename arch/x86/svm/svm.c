@@ -409,6 +409,13 @@ void svm_get_state(struct vcpu *v, struct hvm_state *state)
     state->long_mode_code = (vmcb->cs.attrib & VMCB_ATTR_L) && (state->efer & EFER_LMA);
 }
 
+void svm_get_mode(struct vcpu *v, unsigned int *cpl, bool *long_mode_code)
+{
+    const struct vmcb *vmcb = svm_vcpu_of(v)->vmcb;
+    *cpl = vmcb->cpl;
+    *long_mode_code = (vmcb->cs.attrib & VMCB_ATTR_L) && (vmcb->efer & EFER_LMA);
+}
+
 /* An exception with its error code; a vector of 32 or more is delivered as an
  * external interrupt (the caller checked that the guest takes interrupts). */
 void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
@@ -442,6 +449,7 @@ static struct hvm_ops svm_ops = {
     .vcpu_set_pvh_entry = svm_vcpu_set_pvh_entry,
     .vcpu_run = svm_vcpu_run,
     .get_state = svm_get_state,
+    .get_mode = svm_get_mode,
     .inject_exception = svm_inject_exception,
 };
 

@@ -92,6 +92,7 @@ enum hvm_result svm_handle_exit(struct vcpu *v);
 /* svm.c */
 void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
 void svm_get_state(struct vcpu *v, struct hvm_state *state);
+void svm_get_mode(struct vcpu *v, unsigned int *cpl, bool *long_mode_code);
 /* Makes the vCPU's current translations unusable before its next VMRUN. */
 static inline void svm_vcpu_flush_tlb(struct svm_vcpu *sv)
 {

@@ -740,6 +740,16 @@ static void vmx_get_state(struct vcpu *v, struct hvm_state *s)
         vmcs_return(vx, &borrow);
 }
 
+/* From an exit handler only (the VMCS is current). */
+static void vmx_get_mode(struct vcpu *v, unsigned int *cpl, bool *long_mode_code)
+{
+    (void)v;
+    *cpl = (unsigned int)(vmread(VMCS_GUEST_SS_ACCESS) >> VMX_SEGMENT_DPL_SHIFT) &
+           VMX_SEGMENT_DPL_MASK;
+    *long_mode_code = (vmread(VMCS_GUEST_CS_ACCESS) & VMX_SEGMENT_LONG_MODE) &&
+                      (vmread(VMCS_GUEST_IA32_EFER) & VMX_X86_EFER_LMA);
+}
+
 /* Writes the event into the VM-entry fields (VMCS current). */
 static void event_write(uint32_t info, uint32_t error)
 {
@@ -936,5 +946,6 @@ static struct hvm_ops vmx_ops = {
     .vcpu_set_pvh_entry = vmx_vcpu_set_pvh_entry,
     .vcpu_run = vmx_vcpu_run,
     .get_state = vmx_get_state,
+    .get_mode = vmx_get_mode,
     .inject_exception = vmx_inject_exception,
 };

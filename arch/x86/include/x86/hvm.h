@@ -88,6 +88,9 @@ struct hvm_ops {
     void (*vcpu_set_pvh_entry)(struct vcpu *v, uint32_t entry, uint32_t ebx);
     void (*vcpu_run)(struct vcpu *v);
     void (*get_state)(struct vcpu *v, struct hvm_state *state);
+    /* Just the privilege level and whether 64-bit code runs: what every
+     * hypercall needs, cheaper than get_state. */
+    void (*get_mode)(struct vcpu *v, unsigned int *cpl, bool *long_mode_code);
     void (*inject_exception)(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
 };
 
