@@ -134,10 +134,15 @@ void arch_fill_vcpu_time(struct vcpu_time_info *time);
 
 /* The registers of a hypercall, in and out. */
 struct hypercall_args {
-    uint64_t number;   /* RAX */
-    uint64_t arg[5];   /* RDI, RSI, RDX, R10, R8 */
+    uint64_t number;      /* RAX */
+    const uint64_t *arg;  /* five arguments: RDI, RSI, RDX, R10, R8 */
     uint64_t result;   /* written to RAX */
     unsigned int cpl;  /* the guest's privilege level at the call */
+    /* Set by the core when the call may have changed whether the vCPU can run
+     * on (block, shutdown, yield) or its p2m: the arch re-checks before
+     * re-entering. Calls that only compute an answer leave it false, so the
+     * arch may re-enter the guest at once. */
+    bool state_changed;
 };
 void core_hypercall(struct vcpu *v, struct hypercall_args *args);
 /* True if this CPU's scheduler wants the running vCPU back. */

@@ -12,7 +12,7 @@ set(XENCORE_WARNINGS -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissin
 set(XENCORE_FREESTANDING_COMPILE_OPTIONS
     -std=gnu11 -ffreestanding -fno-builtin -nostdlib -fno-pic -fno-pie -mcmodel=kernel
     -mno-red-zone -mgeneral-regs-only -mno-mmx -mno-sse -mno-sse2 -fno-stack-protector
-    -fno-asynchronous-unwind-tables -fno-omit-frame-pointer -fcf-protection=none)
+    -fno-asynchronous-unwind-tables -fomit-frame-pointer -fcf-protection=none)
 set(XENCORE_FREESTANDING_LINK_OPTIONS
     -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=0x1000
     -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments)

@@ -29,7 +29,9 @@
 #define INTERFACE_VERSION ((4UL << 16) | 17UL)
 #define GUEST_FRAME_LIMIT (1ULL << 36) /* 48-bit guest-physical addresses */
 
-typedef long (*hypercall_fn)(struct vcpu *v, const uint64_t *arg);
+/* A handler returns the result for RAX; it sets *state_changed when it may
+ * have blocked or stopped the vCPU, or changed its p2m (see arch.h). */
+typedef long (*hypercall_fn)(struct vcpu *v, const uint64_t *arg, bool *state_changed);
 
 static long copy_in(struct vcpu *v, void *dst, uint64_t gva, size_t length)
 {
@@ -66,7 +68,7 @@ static struct shared_info *shared_info_of(struct domain *d)
 
 /* ---- xen_version ---------------------------------------------------------- */
 
-static long do_xen_version(struct vcpu *v, const uint64_t *arg)
+static long do_xen_version(struct vcpu *v, const uint64_t *arg, bool *state_changed)
 {
     uint64_t buf = arg[1];
     switch (arg[0]) {
@@ -113,7 +115,7 @@ static long do_xen_version(struct vcpu *v, const uint64_t *arg)
 
 /* ---- console_io ----------------------------------------------------------- */
 
-static long do_console_io(struct vcpu *v, const uint64_t *arg)
+static long do_console_io(struct vcpu *v, const uint64_t *arg, bool *state_changed)
 {
     if (arg[0] != CONSOLEIO_write)
         return -XC_ENOSYS;
@@ -134,8 +136,9 @@ static long do_console_io(struct vcpu *v, const uint64_t *arg)
 
 /* ---- sched_op ------------------------------------------------------------- */
 
-static long do_sched_op(struct vcpu *v, const uint64_t *arg)
+static long do_sched_op(struct vcpu *v, const uint64_t *arg, bool *state_changed)
 {
+    *state_changed = true; /* yield, block and shutdown all ask the scheduler */
     switch (arg[0]) {
     case SCHEDOP_yield:
         sched_vcpu_yield(v);
@@ -218,7 +221,7 @@ static long reservation(struct vcpu *v, uint64_t gva)
     return 0;
 }
 
-static long do_memory_op(struct vcpu *v, const uint64_t *arg)
+static long do_memory_op(struct vcpu *v, const uint64_t *arg, bool *state_changed)
 {
     switch (arg[0] & MEMOP_CMD_MASK) {
     case XENMEM_increase_reservation:
@@ -227,6 +230,7 @@ static long do_memory_op(struct vcpu *v, const uint64_t *arg)
     case XENMEM_maximum_ram_page:
         return (long)(v->domain->max_gfn - 1);
     case XENMEM_add_to_physmap:
+        *state_changed = true; /* the p2m changes */
         return add_to_physmap(v, arg[1]);
     case XENMEM_memory_map:
         return memory_map(v, arg[1]);
@@ -237,7 +241,7 @@ static long do_memory_op(struct vcpu *v, const uint64_t *arg)
 
 /* ---- vcpu_op -------------------------------------------------------------- */
 
-static long do_vcpu_op(struct vcpu *v, const uint64_t *arg)
+static long do_vcpu_op(struct vcpu *v, const uint64_t *arg, bool *state_changed)
 {
     struct domain *d = v->domain;
     if (arg[0] != VCPUOP_register_vcpu_info)
@@ -263,7 +267,7 @@ static long do_vcpu_op(struct vcpu *v, const uint64_t *arg)
 
 /* ---- hvm_op, grant_table_op, event_channel_op ----------------------------- */
 
-static long do_hvm_op(struct vcpu *v, const uint64_t *arg)
+static long do_hvm_op(struct vcpu *v, const uint64_t *arg, bool *state_changed)
 {
     if (arg[0] != HVMOP_set_param && arg[0] != HVMOP_get_param)
         return -XC_ENOSYS;
@@ -285,7 +289,7 @@ static long do_hvm_op(struct vcpu *v, const uint64_t *arg)
     return copy_out(v, arg[1], &p, sizeof(p));
 }
 
-static long do_grant_table_op(struct vcpu *v, const uint64_t *arg)
+static long do_grant_table_op(struct vcpu *v, const uint64_t *arg, bool *state_changed)
 {
     if (arg[2] != 1)
         return -XC_EINVAL;
@@ -315,7 +319,7 @@ static long do_grant_table_op(struct vcpu *v, const uint64_t *arg)
     return -XC_ENOSYS;
 }
 
-static long do_event_channel_op(struct vcpu *v, const uint64_t *arg)
+static long do_event_channel_op(struct vcpu *v, const uint64_t *arg, bool *state_changed)
 {
     (void)v;
     (void)arg; /* init_control included: only the 2-level ABI, and that later */
@@ -340,5 +344,5 @@ void core_hypercall(struct vcpu *v, struct hypercall_args *args)
         return;
     }
     hypercall_fn fn = args->number < HYPERVISOR_MAX ? hypercall_table[args->number] : NULL;
-    args->result = (uint64_t)(fn ? fn(v, args->arg) : -XC_ENOSYS);
+    args->result = (uint64_t)(fn ? fn(v, args->arg, &args->state_changed) : -XC_ENOSYS);
 }

@@ -242,25 +242,25 @@ enum hvm_result hvm_handle_hypercall(struct vcpu *v)
 {
     struct hvm_gprs *g = &v->arch->gprs;
     struct hypercall_args args;
+    uint64_t args32[5];
     bool long_mode;
     hvm->get_mode(v, &args.cpl, &long_mode);
     if (long_mode) {
         args.number = g->rax;
-        args.arg[0] = g->rdi;
-        args.arg[1] = g->rsi;
-        args.arg[2] = g->rdx;
-        args.arg[3] = g->r10;
-        args.arg[4] = g->r8;
+        args.arg = &g->rdi; /* RDI, RSI, RDX, R10, R8 lie in this order */
     } else { /* 32-bit convention: EBX, ECX, EDX, ESI, EDI */
         args.number = (uint32_t)g->rax;
-        args.arg[0] = (uint32_t)g->rbx;
-        args.arg[1] = (uint32_t)g->rcx;
-        args.arg[2] = (uint32_t)g->rdx;
-        args.arg[3] = (uint32_t)g->rsi;
-        args.arg[4] = (uint32_t)g->rdi;
+        args32[0] = (uint32_t)g->rbx;
+        args32[1] = (uint32_t)g->rcx;
+        args32[2] = (uint32_t)g->rdx;
+        args32[3] = (uint32_t)g->rsi;
+        args32[4] = (uint32_t)g->rdi;
+        args.arg = args32;
     }
     args.result = 0;
+    args.state_changed = false;
     core_hypercall(v, &args);
+    v->arch->hypercall_changed_state = args.state_changed;
     g->rax = long_mode ? args.result : (uint32_t)args.result;
     return HVM_ADVANCE; /* the back end re-checks vcpu_runnable() before entering */
 }

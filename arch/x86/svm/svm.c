@@ -37,21 +37,6 @@
 #include "x86/regs.h"
 #include "x86/traps.h"
 
-_Static_assert(__builtin_offsetof(struct hvm_gprs, rax) == SVM_GPR_RAX, "gprs layout");
-_Static_assert(__builtin_offsetof(struct hvm_gprs, rbx) == SVM_GPR_RBX, "gprs layout");
-_Static_assert(__builtin_offsetof(struct hvm_gprs, rcx) == SVM_GPR_RCX, "gprs layout");
-_Static_assert(__builtin_offsetof(struct hvm_gprs, rdx) == SVM_GPR_RDX, "gprs layout");
-_Static_assert(__builtin_offsetof(struct hvm_gprs, rsi) == SVM_GPR_RSI, "gprs layout");
-_Static_assert(__builtin_offsetof(struct hvm_gprs, rdi) == SVM_GPR_RDI, "gprs layout");
-_Static_assert(__builtin_offsetof(struct hvm_gprs, rbp) == SVM_GPR_RBP, "gprs layout");
-_Static_assert(__builtin_offsetof(struct hvm_gprs, r8) == SVM_GPR_R8, "gprs layout");
-_Static_assert(__builtin_offsetof(struct hvm_gprs, r9) == SVM_GPR_R9, "gprs layout");
-_Static_assert(__builtin_offsetof(struct hvm_gprs, r10) == SVM_GPR_R10, "gprs layout");
-_Static_assert(__builtin_offsetof(struct hvm_gprs, r11) == SVM_GPR_R11, "gprs layout");
-_Static_assert(__builtin_offsetof(struct hvm_gprs, r12) == SVM_GPR_R12, "gprs layout");
-_Static_assert(__builtin_offsetof(struct hvm_gprs, r13) == SVM_GPR_R13, "gprs layout");
-_Static_assert(__builtin_offsetof(struct hvm_gprs, r14) == SVM_GPR_R14, "gprs layout");
-_Static_assert(__builtin_offsetof(struct hvm_gprs, r15) == SVM_GPR_R15, "gprs layout");
 _Static_assert(__builtin_offsetof(struct arch_vcpu, gprs) == 0, "gprs at offset 0");
 
 /* MSRs the guest reads and writes without an exit: their values are part of

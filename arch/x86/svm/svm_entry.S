@@ -18,6 +18,7 @@
  * After #VMEXIT we clear IF before STGI, so a pending interrupt waits for the
  * C code (which lets it in with sti; nop; cli); an NMI is taken at STGI.
  */
+#include "x86/hvm_gprs.h"
 #include "x86/svm.h"
 
     .text
@@ -37,20 +38,20 @@ svm_vmrun:
     clgi
     sti                             /* HIF = 1 for the guest; GIF = 0 holds them */
     vmload %rax
-    movq SVM_GPR_RBX(%rdi), %rbx
-    movq SVM_GPR_RCX(%rdi), %rcx
-    movq SVM_GPR_RDX(%rdi), %rdx
-    movq SVM_GPR_RSI(%rdi), %rsi
-    movq SVM_GPR_RBP(%rdi), %rbp
-    movq SVM_GPR_R8(%rdi), %r8
-    movq SVM_GPR_R9(%rdi), %r9
-    movq SVM_GPR_R10(%rdi), %r10
-    movq SVM_GPR_R11(%rdi), %r11
-    movq SVM_GPR_R12(%rdi), %r12
-    movq SVM_GPR_R13(%rdi), %r13
-    movq SVM_GPR_R14(%rdi), %r14
-    movq SVM_GPR_R15(%rdi), %r15
-    movq SVM_GPR_RDI(%rdi), %rdi
+    movq HVM_GPR_RBX(%rdi), %rbx
+    movq HVM_GPR_RCX(%rdi), %rcx
+    movq HVM_GPR_RDX(%rdi), %rdx
+    movq HVM_GPR_RSI(%rdi), %rsi
+    movq HVM_GPR_RBP(%rdi), %rbp
+    movq HVM_GPR_R8(%rdi), %r8
+    movq HVM_GPR_R9(%rdi), %r9
+    movq HVM_GPR_R10(%rdi), %r10
+    movq HVM_GPR_R11(%rdi), %r11
+    movq HVM_GPR_R12(%rdi), %r12
+    movq HVM_GPR_R13(%rdi), %r13
+    movq HVM_GPR_R14(%rdi), %r14
+    movq HVM_GPR_R15(%rdi), %r15
+    movq HVM_GPR_RDI(%rdi), %rdi
 
     vmrun %rax                      /* guest RAX comes from the VMCB */
 
@@ -58,20 +59,20 @@ svm_vmrun:
     vmsave %rax
     pushq %rdi                      /* the guest's RDI */
     movq 8(%rsp), %rdi              /* the guest's registers */
-    movq %rbx, SVM_GPR_RBX(%rdi)
-    movq %rcx, SVM_GPR_RCX(%rdi)
-    movq %rdx, SVM_GPR_RDX(%rdi)
-    movq %rsi, SVM_GPR_RSI(%rdi)
-    movq %rbp, SVM_GPR_RBP(%rdi)
-    movq %r8, SVM_GPR_R8(%rdi)
-    movq %r9, SVM_GPR_R9(%rdi)
-    movq %r10, SVM_GPR_R10(%rdi)
-    movq %r11, SVM_GPR_R11(%rdi)
-    movq %r12, SVM_GPR_R12(%rdi)
-    movq %r13, SVM_GPR_R13(%rdi)
-    movq %r14, SVM_GPR_R14(%rdi)
-    movq %r15, SVM_GPR_R15(%rdi)
-    popq SVM_GPR_RDI(%rdi)
+    movq %rbx, HVM_GPR_RBX(%rdi)
+    movq %rcx, HVM_GPR_RCX(%rdi)
+    movq %rdx, HVM_GPR_RDX(%rdi)
+    movq %rsi, HVM_GPR_RSI(%rdi)
+    movq %rbp, HVM_GPR_RBP(%rdi)
+    movq %r8, HVM_GPR_R8(%rdi)
+    movq %r9, HVM_GPR_R9(%rdi)
+    movq %r10, HVM_GPR_R10(%rdi)
+    movq %r11, HVM_GPR_R11(%rdi)
+    movq %r12, HVM_GPR_R12(%rdi)
+    movq %r13, HVM_GPR_R13(%rdi)
+    movq %r14, HVM_GPR_R14(%rdi)
+    movq %r15, HVM_GPR_R15(%rdi)
+    popq HVM_GPR_RDI(%rdi)
     addq $8, %rsp                   /* the gprs pointer */
     popq %rax                       /* host VMCB */
     vmload %rax                     /* host FS, GS, TR, LDTR and syscall MSRs */

@@ -52,15 +52,6 @@
 #include "x86/traps.h"
 #include "x86/vmx.h"
 
-_Static_assert(__builtin_offsetof(struct hvm_gprs, rax) == VMX_GPRS_RAX, "gprs layout");
-_Static_assert(__builtin_offsetof(struct hvm_gprs, rbx) == VMX_GPRS_RBX, "gprs layout");
-_Static_assert(__builtin_offsetof(struct hvm_gprs, rcx) == VMX_GPRS_RCX, "gprs layout");
-_Static_assert(__builtin_offsetof(struct hvm_gprs, rdx) == VMX_GPRS_RDX, "gprs layout");
-_Static_assert(__builtin_offsetof(struct hvm_gprs, rsi) == VMX_GPRS_RSI, "gprs layout");
-_Static_assert(__builtin_offsetof(struct hvm_gprs, rdi) == VMX_GPRS_RDI, "gprs layout");
-_Static_assert(__builtin_offsetof(struct hvm_gprs, rbp) == VMX_GPRS_RBP, "gprs layout");
-_Static_assert(__builtin_offsetof(struct hvm_gprs, r8) == VMX_GPRS_R8, "gprs layout");
-_Static_assert(__builtin_offsetof(struct hvm_gprs, r15) == VMX_GPRS_R15, "gprs layout");
 _Static_assert(__builtin_offsetof(struct arch_vcpu, gprs) == 0, "gprs first in arch_vcpu");
 
 /* The guest's PVH entry state (GUEST-ABI.md): flat 4 GiB segments. */

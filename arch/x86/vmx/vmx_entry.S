@@ -19,6 +19,7 @@
  * returned. Interrupts are off throughout (the caller's job); a VM exit
  * leaves RFLAGS = 2, so they stay off until the exit handler decides. The
  * frame keeps RSP 16-byte aligned at HOST_RSP, as the call below needs. */
+#include "x86/hvm_gprs.h"
 #include "x86/vmx.h"
 #include "vmx_internal.h"
 
@@ -42,21 +43,21 @@ vmx_enter:
     vmwrite %rsp, %rax
 1:
     testb %dl, %dl                  /* launched? (the loads below keep the flags) */
-    movq VMX_GPRS_RAX(%rdi), %rax
-    movq VMX_GPRS_RBX(%rdi), %rbx
-    movq VMX_GPRS_RCX(%rdi), %rcx
-    movq VMX_GPRS_RDX(%rdi), %rdx
-    movq VMX_GPRS_RSI(%rdi), %rsi
-    movq VMX_GPRS_RBP(%rdi), %rbp
-    movq VMX_GPRS_R8(%rdi), %r8
-    movq VMX_GPRS_R9(%rdi), %r9
-    movq VMX_GPRS_R10(%rdi), %r10
-    movq VMX_GPRS_R11(%rdi), %r11
-    movq VMX_GPRS_R12(%rdi), %r12
-    movq VMX_GPRS_R13(%rdi), %r13
-    movq VMX_GPRS_R14(%rdi), %r14
-    movq VMX_GPRS_R15(%rdi), %r15
-    movq VMX_GPRS_RDI(%rdi), %rdi
+    movq HVM_GPR_RAX(%rdi), %rax
+    movq HVM_GPR_RBX(%rdi), %rbx
+    movq HVM_GPR_RCX(%rdi), %rcx
+    movq HVM_GPR_RDX(%rdi), %rdx
+    movq HVM_GPR_RSI(%rdi), %rsi
+    movq HVM_GPR_RBP(%rdi), %rbp
+    movq HVM_GPR_R8(%rdi), %r8
+    movq HVM_GPR_R9(%rdi), %r9
+    movq HVM_GPR_R10(%rdi), %r10
+    movq HVM_GPR_R11(%rdi), %r11
+    movq HVM_GPR_R12(%rdi), %r12
+    movq HVM_GPR_R13(%rdi), %r13
+    movq HVM_GPR_R14(%rdi), %r14
+    movq HVM_GPR_R15(%rdi), %r15
+    movq HVM_GPR_RDI(%rdi), %rdi
     jnz 2f
     vmlaunch
     jmp 3f
@@ -83,41 +84,41 @@ vmx_enter:
 vmx_exit_entry:
     pushq %rdi                      /* the guest's RDI; 8(%rsp) is gprs */
     movq 8(%rsp), %rdi
-    movq %rax, VMX_GPRS_RAX(%rdi)
-    movq %rbx, VMX_GPRS_RBX(%rdi)
-    movq %rcx, VMX_GPRS_RCX(%rdi)
-    movq %rdx, VMX_GPRS_RDX(%rdi)
-    movq %rsi, VMX_GPRS_RSI(%rdi)
-    movq %rbp, VMX_GPRS_RBP(%rdi)
-    movq %r8, VMX_GPRS_R8(%rdi)
-    movq %r9, VMX_GPRS_R9(%rdi)
-    movq %r10, VMX_GPRS_R10(%rdi)
-    movq %r11, VMX_GPRS_R11(%rdi)
-    movq %r12, VMX_GPRS_R12(%rdi)
-    movq %r13, VMX_GPRS_R13(%rdi)
-    movq %r14, VMX_GPRS_R14(%rdi)
-    movq %r15, VMX_GPRS_R15(%rdi)
-    popq VMX_GPRS_RDI(%rdi)         /* RSP is HOST_RSP again */
+    movq %rax, HVM_GPR_RAX(%rdi)
+    movq %rbx, HVM_GPR_RBX(%rdi)
+    movq %rcx, HVM_GPR_RCX(%rdi)
+    movq %rdx, HVM_GPR_RDX(%rdi)
+    movq %rsi, HVM_GPR_RSI(%rdi)
+    movq %rbp, HVM_GPR_RBP(%rdi)
+    movq %r8, HVM_GPR_R8(%rdi)
+    movq %r9, HVM_GPR_R9(%rdi)
+    movq %r10, HVM_GPR_R10(%rdi)
+    movq %r11, HVM_GPR_R11(%rdi)
+    movq %r12, HVM_GPR_R12(%rdi)
+    movq %r13, HVM_GPR_R13(%rdi)
+    movq %r14, HVM_GPR_R14(%rdi)
+    movq %r15, HVM_GPR_R15(%rdi)
+    popq HVM_GPR_RDI(%rdi)         /* RSP is HOST_RSP again */
 
     call vmx_exit_handle            /* (struct vmx_vcpu *) in RDI; true: resume */
     movq (%rsp), %rdi
     testb %al, %al
     jz 5f
-    movq VMX_GPRS_RAX(%rdi), %rax
-    movq VMX_GPRS_RBX(%rdi), %rbx
-    movq VMX_GPRS_RCX(%rdi), %rcx
-    movq VMX_GPRS_RDX(%rdi), %rdx
-    movq VMX_GPRS_RSI(%rdi), %rsi
-    movq VMX_GPRS_RBP(%rdi), %rbp
-    movq VMX_GPRS_R8(%rdi), %r8
-    movq VMX_GPRS_R9(%rdi), %r9
-    movq VMX_GPRS_R10(%rdi), %r10
-    movq VMX_GPRS_R11(%rdi), %r11
-    movq VMX_GPRS_R12(%rdi), %r12
-    movq VMX_GPRS_R13(%rdi), %r13
-    movq VMX_GPRS_R14(%rdi), %r14
-    movq VMX_GPRS_R15(%rdi), %r15
-    movq VMX_GPRS_RDI(%rdi), %rdi
+    movq HVM_GPR_RAX(%rdi), %rax
+    movq HVM_GPR_RBX(%rdi), %rbx
+    movq HVM_GPR_RCX(%rdi), %rcx
+    movq HVM_GPR_RDX(%rdi), %rdx
+    movq HVM_GPR_RSI(%rdi), %rsi
+    movq HVM_GPR_RBP(%rdi), %rbp
+    movq HVM_GPR_R8(%rdi), %r8
+    movq HVM_GPR_R9(%rdi), %r9
+    movq HVM_GPR_R10(%rdi), %r10
+    movq HVM_GPR_R11(%rdi), %r11
+    movq HVM_GPR_R12(%rdi), %r12
+    movq HVM_GPR_R13(%rdi), %r13
+    movq HVM_GPR_R14(%rdi), %r14
+    movq HVM_GPR_R15(%rdi), %r15
+    movq HVM_GPR_RDI(%rdi), %rdi
     vmresume
     jmp 3b                          /* failed: report it like a failed entry */
 5:

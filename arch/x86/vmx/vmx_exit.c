@@ -371,10 +371,12 @@ static inline enum vmx_next handle_exit(struct vmx_vcpu *vx)
 
     switch (reason) {
     /* Exits after which the loop re-checks: their handlers may block the
-     * vCPU, shut the domain down or change its EPT. */
+     * vCPU, shut the domain down or change its EPT. A hypercall says whether
+     * it did. */
     case VMX_EXIT_REASON_VMCALL:
         result = hvm_handle_hypercall(v);
-        next = VMX_NEXT_RECHECK;
+        if (vx->arch.hypercall_changed_state)
+            next = VMX_NEXT_RECHECK;
         break;
     case VMX_EXIT_REASON_EXTERNAL_INTERRUPT:
         /* Not acknowledged on exit: it is still pending at the APIC, and

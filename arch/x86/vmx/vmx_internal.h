@@ -11,22 +11,6 @@
 #ifndef XENCORE_VMX_INTERNAL_H
 #define XENCORE_VMX_INTERNAL_H
 
-/* Offsets in struct hvm_gprs, for vmx_entry.S (checked in vmx.c). */
-#define VMX_GPRS_RAX 0
-#define VMX_GPRS_RBX 8
-#define VMX_GPRS_RCX 16
-#define VMX_GPRS_RDX 24
-#define VMX_GPRS_RSI 32
-#define VMX_GPRS_RDI 40
-#define VMX_GPRS_RBP 48
-#define VMX_GPRS_R8 56
-#define VMX_GPRS_R9 64
-#define VMX_GPRS_R10 72
-#define VMX_GPRS_R11 80
-#define VMX_GPRS_R12 88
-#define VMX_GPRS_R13 96
-#define VMX_GPRS_R14 104
-#define VMX_GPRS_R15 112
 
 /* What vmx_enter() returns. */
 #define VMX_ENTER_EXITED 0       /* the guest ran and a VM exit brought us back */

@@ -19,13 +19,34 @@
 #include <stdint.h>
 
 #include "core/domain.h"
+#include "x86/hvm_gprs.h"
 #include "lib/spinlock.h"
 
-/* Saved and restored by the back ends' entry/exit code, in this order. */
+/* Saved and restored by the back ends' entry/exit code; offsets in
+ * x86/hvm_gprs.h. The 64-bit hypercall arguments come first, in ABI order. */
 struct hvm_gprs {
-    uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
-    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+    uint64_t rdi, rsi, rdx, r10, r8; /* hypercall arguments 1-5 */
+    uint64_t rax, rbx, rcx, rbp, r9, r11, r12, r13, r14, r15;
 };
+
+#define HVM_GPR_ASSERT(reg, REG)                                                          \
+    _Static_assert(__builtin_offsetof(struct hvm_gprs, reg) == HVM_GPR_##REG, "hvm_gprs")
+HVM_GPR_ASSERT(rdi, RDI);
+HVM_GPR_ASSERT(rsi, RSI);
+HVM_GPR_ASSERT(rdx, RDX);
+HVM_GPR_ASSERT(r10, R10);
+HVM_GPR_ASSERT(r8, R8);
+HVM_GPR_ASSERT(rax, RAX);
+HVM_GPR_ASSERT(rbx, RBX);
+HVM_GPR_ASSERT(rcx, RCX);
+HVM_GPR_ASSERT(rbp, RBP);
+HVM_GPR_ASSERT(r9, R9);
+HVM_GPR_ASSERT(r11, R11);
+HVM_GPR_ASSERT(r12, R12);
+HVM_GPR_ASSERT(r13, R13);
+HVM_GPR_ASSERT(r14, R14);
+HVM_GPR_ASSERT(r15, R15);
+_Static_assert(sizeof(struct hvm_gprs) == HVM_GPR_BYTES, "hvm_gprs");
 
 /* The guest state neutral handlers read (paging mode, privilege level). */
 struct hvm_state {
@@ -59,6 +80,7 @@ struct arch_vcpu {
     uint64_t xcr0;         /* the guest's XCR0 (1 until it uses XSETBV) */
     void *xsave_area;      /* its x87/SSE/AVX state while not on a CPU (one page) */
     bool fpu_initialised;  /* xsave_area holds a valid image (set by hvm_vcpu_load) */
+    bool hypercall_changed_state; /* the last hypercall's state_changed (see arch.h) */
     /* MSRs the CPU does not switch for us (VMX) or that live outside the VMCB. */
     uint64_t msr_star, msr_lstar, msr_cstar, msr_sfmask, msr_kernel_gs_base, msr_tsc_aux;
     uint64_t back_end[8];  /* scratch for the back end */

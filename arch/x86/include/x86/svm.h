@@ -7,23 +7,6 @@
 #ifndef XENCORE_X86_SVM_H
 #define XENCORE_X86_SVM_H
 
-/* Offsets of the guest registers in struct hvm_gprs (x86/hvm.h), for the
- * entry/exit assembly; checked against the C structure in svm.c. */
-#define SVM_GPR_RAX 0
-#define SVM_GPR_RBX 8
-#define SVM_GPR_RCX 16
-#define SVM_GPR_RDX 24
-#define SVM_GPR_RSI 32
-#define SVM_GPR_RDI 40
-#define SVM_GPR_RBP 48
-#define SVM_GPR_R8 56
-#define SVM_GPR_R9 64
-#define SVM_GPR_R10 72
-#define SVM_GPR_R11 80
-#define SVM_GPR_R12 88
-#define SVM_GPR_R13 96
-#define SVM_GPR_R14 104
-#define SVM_GPR_R15 112
 
 #ifndef __ASSEMBLER__
 #include <stdbool.h>
