@@ -14,16 +14,6 @@
 #include "lib/printk.h"
 #include "lib/string.h"
 
-static int fail(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *why, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, size, fmt, ap);
-    va_end(ap);
-    return -XC_EINVAL;
-}
-
 static bool terminated(const char *s, size_t size)
 {
     return memchr(s, '\0', size) != NULL;
@@ -47,22 +37,22 @@ int manifest_decode(const void *manifest, size_t length, struct xencore_domain_r
 {
     struct xencore_manifest_header h;
     if (!manifest || length < sizeof(h))
-        return fail(why, why_size, "manifest of %zu bytes is shorter than its header", length);
+        return xc_refuse(why, why_size, "manifest of %zu bytes is shorter than its header", length);
     memcpy(&h, manifest, sizeof(h));
     if (h.magic != XENCORE_MANIFEST_MAGIC)
-        return fail(why, why_size, "manifest has a bad magic number 0x%x", h.magic);
+        return xc_refuse(why, why_size, "manifest has a bad magic number 0x%x", h.magic);
     if (h.version != XENCORE_MANIFEST_VERSION)
-        return fail(why, why_size, "manifest version %u is not supported (only %u)", h.version,
+        return xc_refuse(why, why_size, "manifest version %u is not supported (only %u)", h.version,
                     XENCORE_MANIFEST_VERSION);
     if (h.header_bytes < sizeof(h) || h.header_bytes > length)
-        return fail(why, why_size, "manifest header size %u is invalid", h.header_bytes);
+        return xc_refuse(why, why_size, "manifest header size %u is invalid", h.header_bytes);
     if (h.domain_count > XENCORE_MANIFEST_MAX_DOMAINS)
-        return fail(why, why_size, "manifest lists %u domains, more than %u", h.domain_count,
+        return xc_refuse(why, why_size, "manifest lists %u domains, more than %u", h.domain_count,
                     XENCORE_MANIFEST_MAX_DOMAINS);
     if (h.record_bytes < sizeof(struct xencore_domain_record) || h.record_bytes > 65536)
-        return fail(why, why_size, "manifest record size %u is invalid", h.record_bytes);
+        return xc_refuse(why, why_size, "manifest record size %u is invalid", h.record_bytes);
     if ((uint64_t)h.record_bytes * h.domain_count > length - h.header_bytes)
-        return fail(why, why_size, "manifest is truncated: %u records of %u bytes do not fit",
+        return xc_refuse(why, why_size, "manifest is truncated: %u records of %u bytes do not fit",
                     h.domain_count, h.record_bytes);
 
     const char *p = (const char *)manifest + h.header_bytes;
@@ -70,22 +60,22 @@ int manifest_decode(const void *manifest, size_t length, struct xencore_domain_r
         struct xencore_domain_record *r = &records[i];
         memcpy(r, p, sizeof(*r)); /* fields a newer writer appended are skipped */
         if (!terminated(r->name, sizeof(r->name)) || r->name[0] == '\0')
-            return fail(why, why_size, "manifest domain %u has no terminated name", i);
+            return xc_refuse(why, why_size, "manifest domain %u has no terminated name", i);
         if (!name_valid(r->name))
-            return fail(why, why_size,
+            return xc_refuse(why, why_size,
                         "manifest domain %u: the name must be 1..63 of [A-Za-z0-9_.-]", i);
         if (!terminated(r->kernel_module, sizeof(r->kernel_module)) || !r->kernel_module[0])
-            return fail(why, why_size, "manifest domain '%s' names no kernel module", r->name);
+            return xc_refuse(why, why_size, "manifest domain '%s' names no kernel module", r->name);
         if (!terminated(r->cmdline, sizeof(r->cmdline)))
-            return fail(why, why_size, "manifest domain '%s' has an unterminated command line",
+            return xc_refuse(why, why_size, "manifest domain '%s' has an unterminated command line",
                         r->name);
         if (r->vcpus == 0 || r->vcpus > XENCORE_DOMAIN_MAX_VCPUS)
-            return fail(why, why_size, "manifest domain '%s' asks for %u vcpus", r->name,
+            return xc_refuse(why, why_size, "manifest domain '%s' asks for %u vcpus", r->name,
                         r->vcpus);
         if (r->memory_kib == 0)
-            return fail(why, why_size, "manifest domain '%s' has no memory", r->name);
+            return xc_refuse(why, why_size, "manifest domain '%s' has no memory", r->name);
         if (r->flags != 0)
-            return fail(why, why_size, "manifest domain '%s' has unknown flags 0x%x", r->name,
+            return xc_refuse(why, why_size, "manifest domain '%s' has unknown flags 0x%x", r->name,
                         r->flags);
     }
     return (int)h.domain_count;

@@ -56,16 +56,6 @@ static uint64_t rd64(const uint8_t *p)
     return rd32(p) | (uint64_t)rd32(p + 4) << 32;
 }
 
-static int fail(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *why, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, size, fmt, ap);
-    va_end(ap);
-    return -XC_EINVAL;
-}
-
 static void read_phdr(const uint8_t *p, bool is64, struct phdr *ph)
 {
     if (is64) {
@@ -115,18 +105,18 @@ int pvh_image_check(const void *image, size_t size, uint64_t ram_bytes, struct p
 {
     const uint8_t *e = image;
     if (!image || size < 52 || memcmp(e, ELF_MAGIC, 4))
-        return fail(why, why_size, "not an ELF image");
+        return xc_refuse(why, why_size, "not an ELF image");
     if (size > PVH_MAX_IMAGE_BYTES)
-        return fail(why, why_size, "image of %zu bytes is larger than the %llu MiB allowed", size,
+        return xc_refuse(why, why_size, "image of %zu bytes is larger than the %llu MiB allowed", size,
                     PVH_MAX_IMAGE_BYTES >> 20);
     bool is64 = e[EH_CLASS] == ELFCLASS64;
     if ((!is64 && e[EH_CLASS] != ELFCLASS32) || e[EH_DATA] != ELFDATA2LSB)
-        return fail(why, why_size, "not a little-endian ELF32 or ELF64 image");
+        return xc_refuse(why, why_size, "not a little-endian ELF32 or ELF64 image");
     if (is64 && size < 64)
-        return fail(why, why_size, "ELF64 header truncated");
+        return xc_refuse(why, why_size, "ELF64 header truncated");
     uint16_t machine = rd16(e + EH_MACHINE);
     if (rd16(e + EH_TYPE) != ET_EXEC || (machine != EM_386 && machine != EM_X86_64))
-        return fail(why, why_size, "not an x86 executable (type %u, machine %u)",
+        return xc_refuse(why, why_size, "not an x86 executable (type %u, machine %u)",
                     rd16(e + EH_TYPE), machine);
 
     uint64_t phoff = is64 ? rd64(e + 32) : rd32(e + 28);
@@ -134,7 +124,7 @@ int pvh_image_check(const void *image, size_t size, uint64_t ram_bytes, struct p
     uint16_t phnum = rd16(e + (is64 ? 56 : 44));
     if (phentsize != (is64 ? 56 : 32) || phnum == 0 || phnum > ELF_MAX_PHDRS ||
         phoff > size || (uint64_t)phentsize * phnum > size - phoff)
-        return fail(why, why_size, "program headers (%u of %u bytes at %llu) do not fit the file",
+        return xc_refuse(why, why_size, "program headers (%u of %u bytes at %llu) do not fit the file",
                     phnum, phentsize, (unsigned long long)phoff);
 
     bool have_entry = false, have_load = false;
@@ -147,18 +137,18 @@ int pvh_image_check(const void *image, size_t size, uint64_t ram_bytes, struct p
         if (ph.type != PT_LOAD && ph.type != PT_NOTE)
             continue;
         if (ph.offset > size || ph.filesz > size - ph.offset)
-            return fail(why, why_size, "segment %u lies outside the file", i);
+            return xc_refuse(why, why_size, "segment %u lies outside the file", i);
         if (ph.type == PT_NOTE) {
             if (!have_entry && find_entry_note(e + ph.offset, ph.filesz, &entry) == 0)
                 have_entry = true;
             continue;
         }
         if (ph.filesz > ph.memsz)
-            return fail(why, why_size, "segment %u has more file bytes than memory bytes", i);
+            return xc_refuse(why, why_size, "segment %u has more file bytes than memory bytes", i);
         if (ph.memsz == 0)
             continue;
         if (ph.paddr > ram_bytes || ph.memsz > ram_bytes - ph.paddr)
-            return fail(why, why_size,
+            return xc_refuse(why, why_size,
                         "segment %u at [0x%llx, 0x%llx) lies outside the guest's %llu KiB of RAM",
                         i, (unsigned long long)ph.paddr,
                         (unsigned long long)(ph.paddr + ph.memsz),
@@ -170,9 +160,9 @@ int pvh_image_check(const void *image, size_t size, uint64_t ram_bytes, struct p
             out->load_end = ph.paddr + ph.memsz;
     }
     if (!have_load)
-        return fail(why, why_size, "no loadable segment");
+        return xc_refuse(why, why_size, "no loadable segment");
     if (!have_entry)
-        return fail(why, why_size, "no Xen PHYS32_ENTRY note: not a PVH kernel");
+        return xc_refuse(why, why_size, "no Xen PHYS32_ENTRY note: not a PVH kernel");
     /* Inside one segment, not merely between the lowest and highest: a gap
      * between segments is zeroed memory. The headers were checked above. */
     bool entry_loaded = false;
@@ -182,7 +172,7 @@ int pvh_image_check(const void *image, size_t size, uint64_t ram_bytes, struct p
         entry_loaded = ph.type == PT_LOAD && entry >= ph.paddr && entry - ph.paddr < ph.memsz;
     }
     if (!entry_loaded)
-        return fail(why, why_size, "entry point 0x%x lies outside the loaded segments", entry);
+        return xc_refuse(why, why_size, "entry point 0x%x lies outside the loaded segments", entry);
     out->entry = entry;
     return 0;
 }

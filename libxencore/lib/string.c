@@ -132,3 +132,12 @@ int xc_parse_u64(const char *s, size_t len, unsigned long long *out)
     *out = value;
     return 0;
 }
+
+int xc_refuse(char *why, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, size, fmt, ap);
+    va_end(ap);
+    return -XC_EINVAL;
+}

@@ -12,6 +12,10 @@
 int xc_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 
+/* Formats a sentence saying why input was refused into @why and returns
+ * -XC_EINVAL, so a checker can `return xc_refuse(why, size, "...", ...);`. */
+int xc_refuse(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Copies at most size-1 bytes and always terminates (size > 0); returns strlen(src). */
 size_t xc_strlcpy(char *dst, const char *src, size_t size);
 

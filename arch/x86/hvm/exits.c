@@ -15,6 +15,7 @@
 #include "x86/hvm.h"
 #include "x86/hvm_policy.h"
 #include "x86/insn.h"
+#include "x86/regs.h"
 
 #define MSR_TSC 0x10
 #define MSR_PLATFORM_ID 0x17
@@ -22,13 +23,6 @@
 #define MSR_BIOS_SIGN_ID 0x8b
 #define MSR_MTRR_CAP 0xfe
 #define MSR_MISC_ENABLE 0x1a0
-#define MSR_PAT 0x277
-#define MSR_TSC_AUX 0xc0000103
-#define MSR_STAR 0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_CSTAR 0xc0000083
-#define MSR_SFMASK 0xc0000084
-#define MSR_KERNEL_GS_BASE 0xc0000102
 
 #define GUEST_APIC_BASE 0xfee00000ULL
 #define APIC_BASE_BSP (1ULL << 8)

@@ -17,12 +17,6 @@
 #include "x86/insn.h"
 #include "x86/regs.h"
 
-#define MSR_TSC_AUX 0xc0000103
-#define MSR_STAR 0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_CSTAR 0xc0000083
-#define MSR_SFMASK 0xc0000084
-#define MSR_KERNEL_GS_BASE 0xc0000102
 
 #define FXSAVE_FCW_OFFSET 0
 #define FXSAVE_MXCSR_OFFSET 24
