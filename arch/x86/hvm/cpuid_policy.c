@@ -64,12 +64,31 @@
 /* x87 | SSE | AVX | AVX-512 opmask, ZMM_Hi256, Hi16_ZMM */
 #define GUEST_XCR0_ALLOWED 0xe7ULL
 
+/* Host facts the policy needs on every exit, read once. */
+static struct {
+    bool known;
+    uint32_t max_basic, max_extended;
+    uint64_t xcr0_allowed;
+} host;
+
+static void host_facts(void)
+{
+    if (__builtin_expect(host.known, 1))
+        return;
+    uint32_t basic = cpuid(0).eax, extended = cpuid(0x80000000).eax;
+    host.max_basic = basic < MAX_BASIC_LEAF ? basic : MAX_BASIC_LEAF;
+    host.max_extended = extended < MAX_EXTENDED_LEAF ? extended : MAX_EXTENDED_LEAF;
+    if (cpuid(1).ecx & (1U << 26)) {
+        struct cpuid_regs r = cpuid_count(0xd, 0);
+        host.xcr0_allowed = (((uint64_t)r.edx << 32) | r.eax) & GUEST_XCR0_ALLOWED;
+    }
+    __atomic_store_n(&host.known, true, __ATOMIC_RELEASE);
+}
+
 uint64_t hvm_guest_xcr0_allowed(void)
 {
-    if (!(cpuid(1).ecx & (1U << 26)))
-        return 0;
-    struct cpuid_regs r = cpuid_count(0xd, 0);
-    return (((uint64_t)r.edx << 32) | r.eax) & GUEST_XCR0_ALLOWED;
+    host_facts();
+    return host.xcr0_allowed;
 }
 
 static void xen_leaf(struct vcpu *v, uint32_t leaf, struct cpuid_regs *r)
@@ -108,9 +127,8 @@ void hvm_cpuid_policy(struct vcpu *v, uint32_t leaf, uint32_t subleaf, struct cp
             *r = (struct cpuid_regs){ 0, 0, 0, 0 };
         return;
     }
-    uint32_t max_basic = cpuid(0).eax < MAX_BASIC_LEAF ? cpuid(0).eax : MAX_BASIC_LEAF;
-    uint32_t max_ext = cpuid(0x80000000).eax < MAX_EXTENDED_LEAF ? cpuid(0x80000000).eax
-                                                                  : MAX_EXTENDED_LEAF;
+    host_facts();
+    uint32_t max_basic = host.max_basic, max_ext = host.max_extended;
     if ((leaf < 0x80000000 && leaf > max_basic) ||
         (leaf >= 0x80000000 && leaf > max_ext)) {
         *r = (struct cpuid_regs){ 0, 0, 0, 0 };
