@@ -13,6 +13,7 @@
 #include "lib/errno.h"
 #include "lib/printk.h"
 #include "lib/string.h"
+#include "mm/mm.h"
 
 static bool terminated(const char *s, size_t size)
 {
@@ -95,14 +96,23 @@ unsigned int manifest_start_boot_domains(const struct xencore_boot_info *info)
     const struct xencore_boot_module *m = find_module(info, XENCORE_MANIFEST_MODULE_NAME);
     if (!m)
         return 0;
-    static struct xencore_domain_record records[XENCORE_MANIFEST_MAX_DOMAINS];
+    /* 74 KiB for the largest manifest: borrowed from the allocator for the
+     * duration rather than kept in .bss for good. */
+    const unsigned int records_order = 5;
+    _Static_assert(sizeof(struct xencore_domain_record) * XENCORE_MANIFEST_MAX_DOMAINS <=
+                       (ARCH_PAGE_SIZE << 5),
+                   "records_order too small");
+    uint64_t records_phys = mm_alloc_pages(records_order);
+    if (!records_phys) {
+        printk("xencore: boot manifest: no memory to decode it\n");
+        return 0;
+    }
+    struct xencore_domain_record *records = arch_phys_to_virt(records_phys);
     char why[160];
     int count = manifest_decode(arch_phys_to_virt(m->base), (size_t)m->length, records, why,
                                 sizeof(why));
-    if (count < 0) {
+    if (count < 0)
         printk("xencore: boot manifest rejected: %s\n", why);
-        return 0;
-    }
     unsigned int started = 0;
     for (int i = 0; i < count; i++) {
         const struct xencore_domain_record *r = &records[i];
@@ -125,5 +135,6 @@ unsigned int manifest_start_boot_domains(const struct xencore_boot_info *info)
         if (xencore_domain_create(&config, &domid) == 0 && xencore_domain_unpause(domid) == 0)
             started++;
     }
+    mm_free_pages(records_phys, records_order);
     return started;
 }
