@@ -234,13 +234,21 @@ enum hvm_result hvm_handle_xsetbv(struct vcpu *v)
     return HVM_ADVANCE;
 }
 
-enum hvm_result hvm_handle_hypercall(struct vcpu *v)
+/* Both entry points below get their own copy, so neither pays a call: with
+ * @ask_mode the guest's mode comes from hvm->get_mode, else from the caller. */
+static inline __attribute__((always_inline)) enum hvm_result
+handle_hypercall(struct vcpu *v, bool ask_mode, unsigned int cpl, bool caller_long_mode)
 {
     struct hvm_gprs *g = &v->arch->gprs;
     struct hypercall_args args;
     uint64_t args32[5];
     bool long_mode;
-    hvm->get_mode(v, &args.cpl, &long_mode);
+    if (ask_mode) {
+        hvm->get_mode(v, &args.cpl, &long_mode);
+    } else {
+        args.cpl = cpl;
+        long_mode = caller_long_mode;
+    }
     if (long_mode) {
         args.number = g->rax;
         args.arg = &g->rdi; /* RDI, RSI, RDX, R10, R8 lie in this order */
@@ -259,6 +267,16 @@ enum hvm_result hvm_handle_hypercall(struct vcpu *v)
     v->arch->hypercall_changed_state = args.state_changed;
     g->rax = long_mode ? args.result : (uint32_t)args.result;
     return HVM_ADVANCE; /* the back end re-checks vcpu_runnable() before entering */
+}
+
+enum hvm_result hvm_handle_hypercall(struct vcpu *v)
+{
+    return handle_hypercall(v, true, 0, false);
+}
+
+enum hvm_result hvm_handle_hypercall_in_mode(struct vcpu *v, unsigned int cpl, bool long_mode)
+{
+    return handle_hypercall(v, false, cpl, long_mode);
 }
 
 enum hvm_result hvm_handle_hlt(struct vcpu *v)

@@ -23,7 +23,7 @@
  * run here since, gets no clean bits at all.
  *
  * The exit loop and instruction decoding are in svm_exit.c, nested paging in
- * svm_npt.c, VMRUN itself in svm_entry.S. */
+ * svm_npt.c, VMRUN itself and the fast resume in svm_entry.S. */
 #include <xencore/config.h>
 
 #include "arch/arch.h"
@@ -44,13 +44,7 @@ _Static_assert(__builtin_offsetof(struct arch_vcpu, gprs) == 0, "gprs at offset 
 #define MSR_SYSENTER_CS 0x174
 #define MSR_SYSENTER_ESP 0x175
 #define MSR_SYSENTER_EIP 0x176
-#define MSR_STAR 0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_CSTAR 0xc0000083
-#define MSR_SFMASK 0xc0000084
 #define MSR_FS_BASE 0xc0000100
-/* MSR_GS_BASE (0xc0000101) is in x86/regs.h */
-#define MSR_KERNEL_GS_BASE 0xc0000102
 
 static const uint32_t passthrough_msrs[] = {
     MSR_SYSENTER_CS, MSR_SYSENTER_ESP, MSR_SYSENTER_EIP, MSR_STAR,    MSR_LSTAR,
@@ -91,6 +85,7 @@ struct svm_cpu {
 };
 
 struct svm_features svm_features;
+uint32_t svm_resume_clean;
 static struct svm_cpu svm_cpus[XENCORE_MAX_CPUS];
 
 static void svm_vmsave(uint64_t vmcb_phys)
@@ -317,19 +312,18 @@ static void svm_prepare_entry(struct svm_vcpu *sv, struct svm_cpu *pc, unsigned 
     struct vmcb *vmcb = sv->vmcb;
     uint8_t tlb = SVM_TLB_NOTHING;
 
+    bool flush = sv->vmcb_dirty & SVM_DIRTY_TLB_FLUSH;
     uint64_t generation = __atomic_load_n(&sv->sd->p2m_generation, __ATOMIC_ACQUIRE);
     if (__builtin_expect(generation != sv->p2m_seen, 0)) {
-        sv->tlb_flush = true;
+        flush = true;
         __atomic_store_n(&sv->p2m_seen, generation, __ATOMIC_RELEASE);
     }
     if (__builtin_expect(sv->asid_cpu != cpu || sv->asid_generation != pc->asid_generation ||
-                             (sv->tlb_flush && !svm_features.flush_by_asid),
+                             (flush && !svm_features.flush_by_asid),
                          0)) {
         svm_new_asid(sv, pc, cpu); /* never used on this CPU since its last full flush */
-        sv->tlb_flush = false;
-    } else if (__builtin_expect(sv->tlb_flush, 0)) {
+    } else if (__builtin_expect(flush, 0)) {
         tlb = SVM_TLB_FLUSH_ASID;
-        sv->tlb_flush = false;
     }
     if (__builtin_expect(pc->flush_all, 0)) {
         tlb = SVM_TLB_FLUSH_ALL;
@@ -343,7 +337,8 @@ static void svm_prepare_entry(struct svm_vcpu *sv, struct svm_cpu *pc, unsigned 
         vmcb->clean = 0;
     else
         vmcb->clean = SVM_CLEAN_ALL & ~sv->vmcb_dirty;
-    sv->vmcb_dirty = 0;
+    /* The flush asked for is done; without NRIPS no exit re-enters at once. */
+    sv->vmcb_dirty = svm_features.nrips ? 0 : SVM_DIRTY_NO_NRIPS;
     sv->ran = true;
     sv->arch.last_cpu = cpu;
     pc->last_vmcb_phys = vmcb_phys;
@@ -368,9 +363,10 @@ static void svm_vcpu_run(struct vcpu *v)
         hvm_vcpu_load(v);
         svm_prepare_entry(sv, pc, cpu);
         vmcb->rax = sv->arch.gprs.rax;
-        svm_vmrun(&sv->arch.gprs, sv->arch.control_phys, pc->host_vmcb_phys);
-        sv->arch.gprs.rax = vmcb->rax;
-        if (svm_handle_exit(v) == HVM_STOP) {
+        /* Runs the guest until an exit that needs more than svm_exit.c's
+         * fast resume (see svm_exit_handle). */
+        svm_enter(sv, sv->arch.control_phys, pc->host_vmcb_phys);
+        if (sv->next == SVM_NEXT_STOP) {
             sti();
             return;
         }
@@ -462,6 +458,7 @@ const struct hvm_ops *svm_probe(void)
     svm_features.vmcb_clean = svm.edx & CPUID_SVM_EDX_VMCB_CLEAN;
     svm_features.flush_by_asid = svm.edx & CPUID_SVM_EDX_FLUSH_BY_ASID;
     svm_features.decode_assists = svm.edx & CPUID_SVM_EDX_DECODE_ASSISTS;
+    svm_resume_clean = svm_features.vmcb_clean ? SVM_CLEAN_ALL : 0;
     svm_features.nr_asids = svm.ebx;
     svm_features.page_1g = cpuid(CPUID_EXT_FEATURES_LEAF).edx & CPUID_EXT1_EDX_PAGE1GB;
     svm_features.nx = x86_has_nx();

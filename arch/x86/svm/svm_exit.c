@@ -11,7 +11,21 @@
  *
  * Events cut short by an exit (EXITINTINFO) are re-injected before the
  * handler runs, except software interrupts and INT3/INTO, which happen again
- * when the instruction re-executes. */
+ * when the instruction re-executes.
+ *
+ * Fast resume. svm_exit_hot() and svm_exit_general() run on svm_enter()'s frame (svm_entry.S),
+ * after the host's FS/GS/TR/LDTR and syscall MSRs are back, and may let the
+ * guest go straight back in. What the run loop checks before an entry -
+ * runnable, no reschedule asked, ASID and TLB, p2m generation, VMCB clean
+ * bits - changes only through a handler on this CPU (a hypercall that says
+ * so in state_changed, HLT, an NPT fault, a crash, a CR0/CR4/EFER/PAT write
+ * that dirties the VMCB or asks a flush) or through another CPU, which then
+ * kicks this one with an IPI: #VMEXIT(INTR), at once or right after the
+ * next VMRUN if it arrived while interrupts were off here. So those exits go
+ * back through the run loop (SVM_NEXT_RECHECK), and a CPUID, an MSR access
+ * or a plain hypercall re-enters at once. The p2m generation is compared on
+ * every fast resume anyway: this CPU can change its own domain's p2m without
+ * kicking itself. */
 #include <stddef.h>
 
 #include "lib/string.h"
@@ -31,7 +45,6 @@
 #define X86_GATE_ACCESS_BYTE 5 /* type, DPL, P */
 #define X86_GATE_PRESENT 0x80
 #define X86_GPR_RSP 4
-#define MSR_PAT 0x277
 
 /* Opcode bytes. */
 #define OPCODE_TWO_BYTE 0x0f
@@ -456,21 +469,23 @@ static enum hvm_result svm_exit_unhandled(struct vcpu *v, const struct vmcb *vmc
     return hvm_handle_fatal(v, message);
 }
 
-enum hvm_result svm_handle_exit(struct vcpu *v)
+/* Decodes the exit and calls its handler; *next is set to SVM_NEXT_RECHECK
+ * for the exits after which the run loop's checks must run (see the top of
+ * this file). */
+static enum hvm_result svm_dispatch(struct vcpu *v, struct vmcb *vmcb, enum svm_next *next)
 {
-    struct vmcb *vmcb = svm_vcpu_of(v)->vmcb;
-    uint64_t code = vmcb->exit_code;
-
-    if (__builtin_expect(vmcb->exit_int_info & SVM_EVENT_VALID, 0))
-        svm_reinject_interrupted_event(vmcb);
-
-    switch (code) {
-    case SVM_EXIT_VMMCALL:
-        return svm_complete(v, vmcb, hvm_handle_hypercall(v), SVM_INSN_VMMCALL);
+    switch (vmcb->exit_code) {
+    case SVM_EXIT_VMMCALL: {
+        enum hvm_result result = hvm_handle_hypercall(v);
+        if (v->arch->hypercall_changed_state)
+            *next = SVM_NEXT_RECHECK;
+        return svm_complete(v, vmcb, result, SVM_INSN_VMMCALL);
+    }
     case SVM_EXIT_INTR:
     case SVM_EXIT_NMI:
         /* Still pending (IF was clear at STGI): let the host's IDT take it. */
         __asm__ volatile("sti; nop; cli" ::: "memory");
+        *next = SVM_NEXT_RECHECK;
         return HVM_RETRY;
     case SVM_EXIT_CPUID:
         return svm_complete(v, vmcb, hvm_handle_cpuid(v), SVM_INSN_CPUID);
@@ -479,6 +494,7 @@ enum hvm_result svm_handle_exit(struct vcpu *v)
     case SVM_EXIT_IOIO:
         return svm_exit_io(v, vmcb);
     case SVM_EXIT_HLT:
+        *next = SVM_NEXT_RECHECK;
         return svm_complete(v, vmcb, hvm_handle_hlt(v), SVM_INSN_HLT);
     case SVM_EXIT_XSETBV:
         return svm_complete(v, vmcb, hvm_handle_xsetbv(v), SVM_INSN_XSETBV);
@@ -487,6 +503,7 @@ enum hvm_result svm_handle_exit(struct vcpu *v)
     case SVM_EXIT_CR4_WRITE:
         return svm_exit_cr_write(v, vmcb, 4);
     case SVM_EXIT_EXCEPTION(HVM_EXC_UD):
+        *next = SVM_NEXT_RECHECK; /* may be a hypercall */
         return svm_exit_invalid_opcode(v, vmcb);
     case SVM_EXIT_EXCEPTION(X86_VECTOR_DOUBLE_FAULT):
         return svm_exit_double_fault(v, vmcb);
@@ -494,6 +511,7 @@ enum hvm_result svm_handle_exit(struct vcpu *v)
         uint64_t info = vmcb->exit_info1;
         enum hvm_result result =
             hvm_handle_p2m_fault(v, vmcb->exit_info2, info & SVM_NPF_WRITE, info & SVM_NPF_FETCH);
+        *next = SVM_NEXT_RECHECK;
         return result == HVM_ADVANCE ? HVM_RETRY : result; /* the access runs again */
     }
     case SVM_EXIT_INVD:
@@ -519,4 +537,101 @@ enum hvm_result svm_handle_exit(struct vcpu *v)
     default:
         return svm_exit_unhandled(v, vmcb);
     }
+}
+
+/* The general way out of an exit: what svm_prepare_entry() would change
+ * decides between re-entering at once and going through the run loop. */
+static bool svm_exit_finish(struct svm_vcpu *sv, enum hvm_result result, enum svm_next next)
+{
+    struct vmcb *vmcb = sv->vmcb;
+    if (result == HVM_STOP) {
+        sv->next = SVM_NEXT_STOP;
+        return false;
+    }
+    /* Straight back in only when svm_prepare_entry() would change nothing:
+     * same CPU, same ASID, nothing to flush, no VMCB group dirtied, the p2m
+     * generation already flushed for. */
+    if (next == SVM_NEXT_ENTER && !sv->vmcb_dirty &&
+        __atomic_load_n(&sv->sd->p2m_generation, __ATOMIC_ACQUIRE) == sv->p2m_seen) {
+        vmcb->tlb_control = SVM_TLB_NOTHING; /* a flush asked at the last entry is done */
+        vmcb->clean = svm_resume_clean;
+        vmcb->rax = sv->arch.gprs.rax;
+        return true;
+    }
+    sv->next = SVM_NEXT_RECHECK;
+    return false;
+}
+
+bool svm_exit_general(struct svm_vcpu *sv)
+{
+    struct vmcb *vmcb = sv->vmcb;
+    enum svm_next next = SVM_NEXT_ENTER;
+    if (__builtin_expect(vmcb->exit_int_info & SVM_EVENT_VALID, 0))
+        svm_reinject_interrupted_event(vmcb);
+    enum hvm_result result = svm_dispatch(sv->arch.vcpu, vmcb, &next);
+    return svm_exit_finish(sv, result, next);
+}
+
+/* The hot exits when the CPU saved the next RIP: a hypercall, CPUID, RDMSR.
+ * What else may follow them (a decode, a fault, the run loop). */
+static __attribute__((noinline)) int svm_exit_hot_finish(struct svm_vcpu *sv,
+                                                         enum hvm_result result)
+{
+    struct vmcb *vmcb = sv->vmcb;
+    struct vcpu *v = sv->arch.vcpu;
+    enum svm_next next = SVM_NEXT_ENTER;
+    enum svm_insn_kind kind = SVM_INSN_RDMSR;
+    if (vmcb->exit_code == SVM_EXIT_VMMCALL) {
+        kind = SVM_INSN_VMMCALL;
+        if (sv->arch.hypercall_changed_state)
+            next = SVM_NEXT_RECHECK;
+    } else if (vmcb->exit_code == SVM_EXIT_CPUID) {
+        kind = SVM_INSN_CPUID;
+    }
+    result = svm_complete(v, vmcb, result, kind);
+    return svm_exit_finish(sv, result, next) ? SVM_EXIT_RESUME : SVM_EXIT_TO_RUN_LOOP;
+}
+
+/* The hot path: a hypercall, CPUID and RDMSR, with no event cut short by
+ * the exit. Their handlers only compute an answer into the GPRs (see the top
+ * of this file), so unless a hypercall says it changed something, none of
+ * the run loop's checks can have changed; vmcb_dirty is looked at anyway,
+ * being one compare. Anything unusual goes to svm_exit_hot_finish(). */
+int svm_exit_hot(struct svm_vcpu *sv)
+{
+    struct vmcb *vmcb = sv->vmcb;
+    enum hvm_result result;
+
+    sv->arch.gprs.rax = vmcb->rax;
+    if (__builtin_expect(vmcb->exit_int_info & SVM_EVENT_VALID, 0))
+        return SVM_EXIT_GENERAL;
+    uint64_t code = vmcb->exit_code;
+    if (code == SVM_EXIT_VMMCALL) {
+        bool long_mode =
+            __builtin_expect((vmcb->cs.attrib & VMCB_ATTR_L) && (vmcb->efer & EFER_LMA), 1);
+        result = hvm_handle_hypercall_in_mode(sv->arch.vcpu, vmcb->cpl, long_mode);
+        if (__builtin_expect(sv->arch.hypercall_changed_state, 0))
+            return svm_exit_hot_finish(sv, result);
+    } else if (code == SVM_EXIT_CPUID) {
+        result = hvm_handle_cpuid(sv->arch.vcpu);
+    } else if (code == SVM_EXIT_MSR && !(vmcb->exit_info1 & SVM_EXITINFO1_MSR_WRITE) &&
+               (uint32_t)sv->arch.gprs.rcx != MSR_EFER) {
+        result = hvm_handle_rdmsr(sv->arch.vcpu);
+    } else {
+        return SVM_EXIT_GENERAL;
+    }
+    /* The handler may have queued an exception (not HVM_ADVANCE); the CPU may
+     * not have saved the next RIP (no NRIPS: SVM_DIRTY_NO_NRIPS is set, and
+     * svm_complete() decodes). The VMCB pointer is
+     * read again rather than kept across the call: one load instead of a
+     * register to save and restore. */
+    vmcb = sv->vmcb;
+    uint64_t next_rip = vmcb->next_rip;
+    if (__builtin_expect(result != HVM_ADVANCE || !next_rip || sv->vmcb_dirty, 0))
+        return svm_exit_hot_finish(sv, result);
+    svm_set_rip(vmcb, next_rip);
+    vmcb->tlb_control = SVM_TLB_NOTHING; /* a flush asked at the last entry is done */
+    vmcb->clean = svm_resume_clean;
+    vmcb->rax = sv->arch.gprs.rax;
+    return SVM_EXIT_RESUME;
 }

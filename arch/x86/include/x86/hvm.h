@@ -130,6 +130,9 @@ enum hvm_result hvm_handle_rdmsr(struct vcpu *v);           /* ECX, result EDX:E
 enum hvm_result hvm_handle_wrmsr(struct vcpu *v);
 enum hvm_result hvm_handle_xsetbv(struct vcpu *v);          /* ECX, EDX:EAX */
 enum hvm_result hvm_handle_hypercall(struct vcpu *v);       /* vmcall or vmmcall */
+/* The same for a back end that has the guest's CPL and CS.L && EFER.LMA at
+ * hand (what hvm->get_mode would say). */
+enum hvm_result hvm_handle_hypercall_in_mode(struct vcpu *v, unsigned int cpl, bool long_mode);
 enum hvm_result hvm_handle_hlt(struct vcpu *v);
 /* Port I/O of 1, 2 or 4 bytes; string and REP forms are not emulated. */
 enum hvm_result hvm_handle_io(struct vcpu *v, uint16_t port, unsigned int size, bool in);
