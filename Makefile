@@ -13,8 +13,13 @@ CTEST_JOBS ?= 2
 
 all: build
 
-deps-%:
-	@scripts/install-deps.sh $*
+# Explicit rules: make skips implicit-rule search for .PHONY targets.
+deps-run:
+	@scripts/install-deps.sh run
+deps-check:
+	@scripts/install-deps.sh check
+deps-docs:
+	@scripts/install-deps.sh docs
 
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD)

@@ -2,7 +2,6 @@
  * vCPU sees it now, page by page, through guest_walk() and the p2m. */
 #include "arch/arch.h"
 #include "lib/errno.h"
-#include "lib/string.h"
 #include "mm/p2m.h"
 #include "x86/guest_walk.h"
 #include "x86/hvm.h"
@@ -32,13 +31,10 @@ static int copy_guest(struct vcpu *v, uint64_t gva, void *buf, size_t length, bo
         uint64_t gpa;
         if (guest_walk(&paging, gva, to_guest, read_guest_physical, v->domain, &gpa))
             return -XC_EFAULT;
-        void *host = p2m_gpa_to_virt(v->domain, gpa, chunk);
-        if (!host)
-            return -XC_EFAULT;
-        if (to_guest)
-            memcpy(host, p, chunk);
-        else
-            memcpy(p, host, chunk);
+        int rc = to_guest ? p2m_copy_to_gpa(v->domain, gpa, p, chunk)
+                          : p2m_copy_from_gpa(v->domain, p, gpa, chunk);
+        if (rc)
+            return rc;
         gva += chunk;
         p += chunk;
         length -= chunk;
