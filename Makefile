@@ -27,12 +27,14 @@ $(BUILD)/CMakeCache.txt:
 build: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
-# The demo: the hypervisor brings up every CPU, prints its summary, powers off.
+# The demo: the hypervisor brings up every CPU, runs two PVH guests (alice and
+# bob, each printing its checks), and powers off once both have shut down.
+DEMO_ISO = $(BUILD)/tests/system/xencore-demo.iso
 run: deps-run
 	@$(MAKE) --no-print-directory build
-	@echo "Booting $(BUILD)/xencore-poweroff.iso in QEMU (4 CPUs); the console follows."
+	@echo "Booting $(DEMO_ISO) in QEMU (4 CPUs); the console follows."
 	timeout 120 qemu-system-x86_64 -accel tcg -cpu max -smp 4 -m 256 -boot d \
-	    -cdrom $(BUILD)/xencore-poweroff.iso -nic none -display none -monitor none \
+	    -cdrom $(DEMO_ISO) -nic none -display none -monitor none \
 	    -serial stdio -no-reboot
 
 check: deps-check

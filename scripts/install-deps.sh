@@ -7,7 +7,7 @@ set -eu
 
 build=(gcc make cmake pkg-config grub-pc-bin grub-common xorriso mtools)
 case "${1:-check}" in
-  run) wanted=("${build[@]}" qemu-system-x86) ;;
+  run) wanted=("${build[@]}" libcmocka-dev qemu-system-x86) ;; # the one configure includes the tests
   check) wanted=("${build[@]}" libcmocka-dev qemu-system-x86 bochs bochsbios vgabios doxygen) ;;
   docs) wanted=(cmake doxygen) ;;
   *) echo "install-deps.sh: unknown target '$1' (run, check or docs)" >&2; exit 2 ;;

@@ -60,6 +60,15 @@ endforeach()
 list(SUBLIST multi_specs 0 2 two_specs)
 xencore_guest_image(guest-two GUESTS hello DOMAINS ${two_specs})
 xencore_guest_image(guest-four GUESTS hello DOMAINS ${multi_specs})
+# The demo `make run` boots: two guests side by side on a 4-CPU machine.
+xencore_guest_image(xencore-demo GUESTS hello DOMAINS
+  "name=alice,kernel=@hello@,memory=32M,cmdline=\"name=alice expect_mib=32\""
+  "name=bob,kernel=@hello@,memory=64M,cmdline=\"name=bob expect_mib=64\"")
+xencore_boot_test(NAME qemu_demo_smp4 LABELS qemu TIMEOUT 90 ARGS
+  --emulator qemu --model max --cpus 4 --iso ${CMAKE_CURRENT_BINARY_DIR}/xencore-demo.iso
+  --expect "^xencore: ready cpus=4/4 " --expect "\\(alice\\) guest: done [0-9]+ passed, 0 failed"
+  --expect "\\(bob\\) guest: done [0-9]+ passed, 0 failed" --expect "xencore: powering off"
+  --reject "FAIL" --reject "PANIC" --reject "crashed")
 # 1 GiB of guest RAM: one 1 GiB page where the CPU's EPT/NPT allows it.
 xencore_guest_image(guest-1g GUESTS hello DOMAINS
   "name=big,kernel=@hello@,memory=1024M,cmdline=\"name=big expect_mib=1024\"")
