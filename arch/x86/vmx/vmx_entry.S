@@ -25,6 +25,26 @@
 
     .text
 
+/* Loads every guest GPR from the struct hvm_gprs at %rdi, %rdi last.
+ * MOV leaves the flags alone, so a test before it still decides after. */
+.macro load_guest_gprs
+    movq HVM_GPR_RAX(%rdi), %rax
+    movq HVM_GPR_RBX(%rdi), %rbx
+    movq HVM_GPR_RCX(%rdi), %rcx
+    movq HVM_GPR_RDX(%rdi), %rdx
+    movq HVM_GPR_RSI(%rdi), %rsi
+    movq HVM_GPR_RBP(%rdi), %rbp
+    movq HVM_GPR_R8(%rdi), %r8
+    movq HVM_GPR_R9(%rdi), %r9
+    movq HVM_GPR_R10(%rdi), %r10
+    movq HVM_GPR_R11(%rdi), %r11
+    movq HVM_GPR_R12(%rdi), %r12
+    movq HVM_GPR_R13(%rdi), %r13
+    movq HVM_GPR_R14(%rdi), %r14
+    movq HVM_GPR_R15(%rdi), %r15
+    movq HVM_GPR_RDI(%rdi), %rdi
+.endm
+
     .globl vmx_enter
     .type vmx_enter, @function
 vmx_enter:
@@ -43,21 +63,7 @@ vmx_enter:
     vmwrite %rsp, %rax
 1:
     testb %dl, %dl                  /* launched? (the loads below keep the flags) */
-    movq HVM_GPR_RAX(%rdi), %rax
-    movq HVM_GPR_RBX(%rdi), %rbx
-    movq HVM_GPR_RCX(%rdi), %rcx
-    movq HVM_GPR_RDX(%rdi), %rdx
-    movq HVM_GPR_RSI(%rdi), %rsi
-    movq HVM_GPR_RBP(%rdi), %rbp
-    movq HVM_GPR_R8(%rdi), %r8
-    movq HVM_GPR_R9(%rdi), %r9
-    movq HVM_GPR_R10(%rdi), %r10
-    movq HVM_GPR_R11(%rdi), %r11
-    movq HVM_GPR_R12(%rdi), %r12
-    movq HVM_GPR_R13(%rdi), %r13
-    movq HVM_GPR_R14(%rdi), %r14
-    movq HVM_GPR_R15(%rdi), %r15
-    movq HVM_GPR_RDI(%rdi), %rdi
+    load_guest_gprs
     jnz 2f
     vmlaunch
     jmp 3f
@@ -104,21 +110,7 @@ vmx_exit_entry:
     movq (%rsp), %rdi
     testb %al, %al
     jz 5f
-    movq HVM_GPR_RAX(%rdi), %rax
-    movq HVM_GPR_RBX(%rdi), %rbx
-    movq HVM_GPR_RCX(%rdi), %rcx
-    movq HVM_GPR_RDX(%rdi), %rdx
-    movq HVM_GPR_RSI(%rdi), %rsi
-    movq HVM_GPR_RBP(%rdi), %rbp
-    movq HVM_GPR_R8(%rdi), %r8
-    movq HVM_GPR_R9(%rdi), %r9
-    movq HVM_GPR_R10(%rdi), %r10
-    movq HVM_GPR_R11(%rdi), %r11
-    movq HVM_GPR_R12(%rdi), %r12
-    movq HVM_GPR_R13(%rdi), %r13
-    movq HVM_GPR_R14(%rdi), %r14
-    movq HVM_GPR_R15(%rdi), %r15
-    movq HVM_GPR_RDI(%rdi), %rdi
+    load_guest_gprs
     vmresume
     jmp 3b                          /* failed: report it like a failed entry */
 5:
