@@ -7,6 +7,7 @@
  * panic: without them we cannot know the CPUs. */
 #include "arch/arch.h"
 #include "lib/errno.h"
+#include "lib/le.h"
 #include "lib/panic.h"
 #include "lib/printk.h"
 #include "lib/string.h"
@@ -65,23 +66,13 @@ static struct {
     uint8_t reset_value;
 } fadt;
 
-static uint32_t read32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t read64(const uint8_t *p)
-{
-    return read32(p) | (uint64_t)read32(p + 4) << 32;
-}
-
 /* Maps and checks the table at @phys. Returns NULL (after saying why) if bad. */
 static const uint8_t *map_table(uint64_t phys, const char *signature, uint32_t *length)
 {
     if (!phys)
         return NULL;
     const uint8_t *header = x86_map_firmware(phys, ACPI_HEADER_BYTES);
-    uint32_t len = read32(header + 4);
+    uint32_t len = le32(header + 4);
     if (len < ACPI_HEADER_BYTES || len > ACPI_TABLE_MAX_BYTES) {
         printk("xencore: ACPI: table at 0x%llx claims %u bytes; ignored\n",
                (unsigned long long)phys, len);
@@ -101,8 +92,8 @@ static const uint8_t *find_table(const char *signature, uint32_t *length)
 {
     for (uint32_t off = ACPI_HEADER_BYTES; off + root_entry_bytes <= root_length;
          off += root_entry_bytes) {
-        uint64_t phys = root_entry_bytes == 8 ? read64(root_table + off)
-                                              : read32(root_table + off);
+        uint64_t phys = root_entry_bytes == 8 ? le64(root_table + off)
+                                              : le32(root_table + off);
         if (!phys)
             continue;
         const uint8_t *header = x86_map_firmware(phys, ACPI_HEADER_BYTES);
@@ -121,19 +112,19 @@ static void fadt_init(void)
         return;
     }
     fadt.present = true;
-    fadt.pm1a_cnt = (uint16_t)read32(f + FADT_PM1A_CNT_BLK);
-    fadt.pm1b_cnt = (uint16_t)read32(f + FADT_PM1B_CNT_BLK);
-    fadt.smi_cmd = (uint16_t)read32(f + FADT_SMI_CMD);
+    fadt.pm1a_cnt = (uint16_t)le32(f + FADT_PM1A_CNT_BLK);
+    fadt.pm1b_cnt = (uint16_t)le32(f + FADT_PM1B_CNT_BLK);
+    fadt.smi_cmd = (uint16_t)le32(f + FADT_SMI_CMD);
     fadt.acpi_enable = f[FADT_ACPI_ENABLE];
-    if (length >= FADT_RESET_VALUE + 1 && (read32(f + FADT_FLAGS) & FADT_FLAG_RESET_REG_SUP) &&
+    if (length >= FADT_RESET_VALUE + 1 && (le32(f + FADT_FLAGS) & FADT_FLAG_RESET_REG_SUP) &&
         f[FADT_RESET_REG] == GAS_SPACE_SYSTEM_IO) {
         fadt.reset_io = true;
-        fadt.reset_port = (uint16_t)read64(f + FADT_RESET_REG + 4);
+        fadt.reset_port = (uint16_t)le64(f + FADT_RESET_REG + 4);
         fadt.reset_value = f[FADT_RESET_VALUE];
     }
-    uint64_t dsdt_phys = read32(f + FADT_DSDT);
-    if (length >= FADT_X_DSDT + 8 && read64(f + FADT_X_DSDT))
-        dsdt_phys = read64(f + FADT_X_DSDT);
+    uint64_t dsdt_phys = le32(f + FADT_DSDT);
+    if (length >= FADT_X_DSDT + 8 && le64(f + FADT_X_DSDT))
+        dsdt_phys = le64(f + FADT_X_DSDT);
     uint32_t dsdt_length;
     const uint8_t *dsdt = map_table(dsdt_phys, ACPI_SIG_DSDT, &dsdt_length);
     if (dsdt)
@@ -150,12 +141,12 @@ void acpi_init(const struct xencore_boot_info *info)
 
     uint64_t xsdt = 0;
     if (rsdp[RSDP_REVISION_OFFSET] >= 2 && info->acpi_rsdp_length >= RSDP_V2_BYTES &&
-        read32(rsdp + RSDP_LENGTH_OFFSET) >= RSDP_V2_BYTES &&
+        le32(rsdp + RSDP_LENGTH_OFFSET) >= RSDP_V2_BYTES &&
         acpi_checksum_ok(rsdp, RSDP_V2_BYTES))
-        xsdt = read64(rsdp + RSDP_XSDT_OFFSET);
+        xsdt = le64(rsdp + RSDP_XSDT_OFFSET);
     if (xsdt && (root_table = map_table(xsdt, "XSDT", &root_length)))
         root_entry_bytes = 8;
-    else if ((root_table = map_table(read32(rsdp + RSDP_RSDT_OFFSET), "RSDT", &root_length)))
+    else if ((root_table = map_table(le32(rsdp + RSDP_RSDT_OFFSET), "RSDT", &root_length)))
         root_entry_bytes = 4;
     else
         panic("no ACPI tables: neither the XSDT nor the RSDT is usable");

@@ -6,6 +6,7 @@
  * once. All IDs are kept as 32-bit values. A pure function over bytes, so the
  * host tests run it on synthetic tables of thousands of CPUs. */
 #include "lib/errno.h"
+#include "lib/le.h"
 #include "lib/string.h"
 #include "x86/acpi.h"
 
@@ -18,16 +19,6 @@ static const uint8_t madt_entry_min_length[] = {
     [MADT_TYPE_LAPIC_ADDRESS_OVERRIDE] = 12,
     [MADT_TYPE_LOCAL_X2APIC] = 16,
 };
-
-static uint32_t read32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t read64(const uint8_t *p)
-{
-    return read32(p) | (uint64_t)read32(p + 4) << 32;
-}
 
 static void add_cpu(struct madt_info *out, uint32_t apic_id, uint32_t flags)
 {
@@ -53,14 +44,14 @@ int madt_parse(const void *table, size_t length, struct madt_info *out, char *wh
     int rc = acpi_table_check(table, length, ACPI_SIG_MADT, why, why_size);
     if (rc)
         return rc;
-    length = read32(p + 4);
+    length = le32(p + 4);
     if (length < MADT_ENTRIES_OFFSET) {
         snprintf(why, why_size, "MADT of %zu bytes has no room for its fixed fields", length);
         return -XC_EINVAL;
     }
 
     memset(out, 0, sizeof(*out));
-    out->lapic_address = read32(p + MADT_LAPIC_ADDRESS_OFFSET);
+    out->lapic_address = le32(p + MADT_LAPIC_ADDRESS_OFFSET);
     for (size_t off = MADT_ENTRIES_OFFSET; off < length;) {
         if (length - off < 2) {
             snprintf(why, why_size, "MADT entry at offset %zu is truncated", off);
@@ -76,17 +67,17 @@ int madt_parse(const void *table, size_t length, struct madt_info *out, char *wh
         const uint8_t *e = p + off;
         switch (type) {
         case MADT_TYPE_LOCAL_APIC:
-            add_cpu(out, e[3], read32(e + 4));
+            add_cpu(out, e[3], le32(e + 4));
             break;
         case MADT_TYPE_LOCAL_X2APIC:
-            if (read32(e + 4) != MADT_X2APIC_ID_INVALID)
-                add_cpu(out, read32(e + 4), read32(e + 8));
+            if (le32(e + 4) != MADT_X2APIC_ID_INVALID)
+                add_cpu(out, le32(e + 4), le32(e + 8));
             break;
         case MADT_TYPE_IO_APIC:
             out->io_apics++;
             break;
         case MADT_TYPE_LAPIC_ADDRESS_OVERRIDE:
-            out->lapic_address = read64(e + 4);
+            out->lapic_address = le64(e + 4);
             break;
         default: /* other entry types do not concern us */
             break;

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 
 #include "lib/errno.h"
+#include "lib/le.h"
 #include "lib/string.h"
 #include "x86/acpi.h"
 
@@ -13,11 +14,6 @@ bool acpi_checksum_ok(const void *table, size_t length)
     for (size_t i = 0; i < length; i++)
         sum = (uint8_t)(sum + p[i]);
     return sum == 0;
-}
-
-static uint32_t read32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 int acpi_table_check(const void *table, size_t available, const char *signature, char *why,
@@ -32,7 +28,7 @@ int acpi_table_check(const void *table, size_t available, const char *signature,
         snprintf(why, why_size, "signature is '%.4s', expected '%s'", (const char *)p, signature);
         return -XC_EINVAL;
     }
-    uint32_t length = read32(p + 4);
+    uint32_t length = le32(p + 4);
     if (length < ACPI_HEADER_BYTES || length > available) {
         snprintf(why, why_size, "%.4s claims %u bytes, outside 36..%zu", (const char *)p, length,
                  available);

@@ -13,6 +13,7 @@
 #include "arch/arch.h"
 #include "core/domain.h"
 #include "lib/errno.h"
+#include "lib/le.h"
 #include "lib/printk.h"
 #include "lib/string.h"
 #include "mm/p2m.h"
@@ -41,35 +42,20 @@ struct phdr {
     uint64_t offset, paddr, filesz, memsz;
 };
 
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-    return rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
-
 static void read_phdr(const uint8_t *p, bool is64, struct phdr *ph)
 {
     if (is64) {
-        ph->type = rd32(p);
-        ph->offset = rd64(p + 8);
-        ph->paddr = rd64(p + 24);
-        ph->filesz = rd64(p + 32);
-        ph->memsz = rd64(p + 40);
+        ph->type = le32(p);
+        ph->offset = le64(p + 8);
+        ph->paddr = le64(p + 24);
+        ph->filesz = le64(p + 32);
+        ph->memsz = le64(p + 40);
     } else {
-        ph->type = rd32(p);
-        ph->offset = rd32(p + 4);
-        ph->paddr = rd32(p + 12);
-        ph->filesz = rd32(p + 16);
-        ph->memsz = rd32(p + 20);
+        ph->type = le32(p);
+        ph->offset = le32(p + 4);
+        ph->paddr = le32(p + 12);
+        ph->filesz = le32(p + 16);
+        ph->memsz = le32(p + 20);
     }
 }
 
@@ -78,8 +64,8 @@ static int find_entry_note(const uint8_t *note, uint64_t size, uint32_t *entry)
 {
     uint64_t off = 0;
     while (size - off >= 12) {
-        uint32_t namesz = rd32(note + off), descsz = rd32(note + off + 4);
-        uint32_t type = rd32(note + off + 8);
+        uint32_t namesz = le32(note + off), descsz = le32(note + off + 4);
+        uint32_t type = le32(note + off + 8);
         uint64_t name_off = off + 12;
         uint64_t desc_off = name_off + (((uint64_t)namesz + 3) & ~3ULL);
         uint64_t next = desc_off + (((uint64_t)descsz + 3) & ~3ULL);
@@ -88,9 +74,9 @@ static int find_entry_note(const uint8_t *note, uint64_t size, uint32_t *entry)
         if (namesz == sizeof(XEN_NOTE_NAME) && !memcmp(note + name_off, XEN_NOTE_NAME, namesz) &&
             type == XEN_ELFNOTE_PHYS32_ENTRY) {
             if (descsz == 4)
-                *entry = rd32(note + desc_off);
-            else if (descsz == 8 && rd32(note + desc_off + 4) == 0)
-                *entry = rd32(note + desc_off);
+                *entry = le32(note + desc_off);
+            else if (descsz == 8 && le32(note + desc_off + 4) == 0)
+                *entry = le32(note + desc_off);
             else
                 return -1;
             return 0;
@@ -114,14 +100,14 @@ int pvh_image_check(const void *image, size_t size, uint64_t ram_bytes, struct p
         return xc_refuse(why, why_size, "not a little-endian ELF32 or ELF64 image");
     if (is64 && size < 64)
         return xc_refuse(why, why_size, "ELF64 header truncated");
-    uint16_t machine = rd16(e + EH_MACHINE);
-    if (rd16(e + EH_TYPE) != ET_EXEC || (machine != EM_386 && machine != EM_X86_64))
+    uint16_t machine = le16(e + EH_MACHINE);
+    if (le16(e + EH_TYPE) != ET_EXEC || (machine != EM_386 && machine != EM_X86_64))
         return xc_refuse(why, why_size, "not an x86 executable (type %u, machine %u)",
-                    rd16(e + EH_TYPE), machine);
+                    le16(e + EH_TYPE), machine);
 
-    uint64_t phoff = is64 ? rd64(e + 32) : rd32(e + 28);
-    uint16_t phentsize = rd16(e + (is64 ? 54 : 42));
-    uint16_t phnum = rd16(e + (is64 ? 56 : 44));
+    uint64_t phoff = is64 ? le64(e + 32) : le32(e + 28);
+    uint16_t phentsize = le16(e + (is64 ? 54 : 42));
+    uint16_t phnum = le16(e + (is64 ? 56 : 44));
     if (phentsize != (is64 ? 56 : 32) || phnum == 0 || phnum > ELF_MAX_PHDRS ||
         phoff > size || (uint64_t)phentsize * phnum > size - phoff)
         return xc_refuse(why, why_size, "program headers (%u of %u bytes at %llu) do not fit the file",
@@ -180,9 +166,9 @@ int pvh_image_check(const void *image, size_t size, uint64_t ram_bytes, struct p
 static int load_segments(struct domain *d, const uint8_t *e, size_t size)
 {
     bool is64 = e[EH_CLASS] == ELFCLASS64;
-    uint64_t phoff = is64 ? rd64(e + 32) : rd32(e + 28);
-    uint16_t phentsize = rd16(e + (is64 ? 54 : 42));
-    uint16_t phnum = rd16(e + (is64 ? 56 : 44));
+    uint64_t phoff = is64 ? le64(e + 32) : le32(e + 28);
+    uint16_t phentsize = le16(e + (is64 ? 54 : 42));
+    uint16_t phnum = le16(e + (is64 ? 56 : 44));
     for (unsigned int i = 0; i < phnum; i++) {
         struct phdr ph;
         read_phdr(e + phoff + (uint64_t)i * phentsize, is64, &ph);

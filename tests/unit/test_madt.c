@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "le_put.h"
+
 #include "lib/errno.h"
 #include "x86/acpi.h"
 
@@ -32,24 +34,6 @@ struct table {
     size_t length;
     size_t capacity;
 };
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (unsigned int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
-}
 
 static uint8_t *table_grow(struct table *t, size_t n)
 {

@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "le_put.h"
+
 #include "boot/multiboot2.h"
 
 /* ---- Building multiboot2 information ---------------------------------- */
@@ -28,18 +30,6 @@ struct mb2_builder {
     uint8_t bytes[BUILD_BYTES];
     size_t length;
 };
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (unsigned int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
-}
 
 static struct mb2_builder *mb_begin(void)
 {

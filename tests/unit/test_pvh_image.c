@@ -23,6 +23,8 @@
 
 #include <cmocka.h>
 
+#include "le_put.h"
+
 #include <xencore/abi/guest.h>
 
 #include "core/pvh_build.h"
@@ -56,24 +58,6 @@ struct elf_image {
     struct segment seg[8];
     unsigned int nseg;
 };
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (unsigned int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
-}
 
 static size_t ehdr_size(const struct elf_image *img)
 {

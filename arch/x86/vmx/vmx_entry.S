@@ -114,15 +114,8 @@ vmx_exit_entry:
     vmresume
     jmp 3b                          /* failed: report it like a failed entry */
 5:
-    addq $8, %rsp                   /* the gprs pointer */
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %rbx
-    popq %rbp
-    xorl %eax, %eax                 /* VMX_ENTER_EXITED */
-    ret
+    movl $VMX_ENTER_EXITED, %eax
+    jmp 4b                          /* vmx_enter's epilogue: the frame is its */
     .size vmx_exit_entry, . - vmx_exit_entry
 
     .section .note.GNU-stack, "", @progbits
