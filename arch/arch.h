@@ -125,6 +125,21 @@ void arch_cpu_kick(unsigned int cpu);
 int arch_copy_from_guest(struct vcpu *v, void *dst, uint64_t gva, size_t length);
 int arch_copy_to_guest(struct vcpu *v, uint64_t gva, const void *src, size_t length);
 
+/* VCPUOP_initialise: gives @v (not running, not yet up) the start state in
+ * @ctx (32- or 64-bit). A state the CPU would refuse on entry (bad mode bits,
+ * reserved bits, non-canonical RIP, inconsistent segments) is -XC_EINVAL and
+ * changes nothing. */
+struct vcpu_hvm_context;
+int arch_vcpu_set_context(struct vcpu *v, const struct vcpu_hvm_context *ctx);
+
+/* Wall-clock time at system time 0 (boot), from the platform clock (CMOS RTC
+ * on x86): seconds since 1970-01-01 UTC and nanoseconds. 0 if unknown. */
+void arch_wallclock_at_boot(uint64_t *sec, uint32_t *nsec);
+
+/* Where @cpu sits, for schedulers that group CPUs: its package (socket) and
+ * the id of its last-level cache, each unique across the machine. */
+void arch_cpu_topology(unsigned int cpu, uint32_t *socket, uint32_t *llc);
+
 /* Fills a vCPU's time record (system time now, the TSC at that moment, and
  * the scale from TSC ticks to ns). The caller handles the version protocol. */
 struct vcpu_time_info;
@@ -147,6 +162,19 @@ struct hypercall_args {
 void core_hypercall(struct vcpu *v, struct hypercall_args *args);
 /* True if this CPU's scheduler wants the running vCPU back. */
 bool core_cpu_should_reschedule(void);
+
+/* The event-channel upcall (Xen's callback vector, HVM_PARAM_CALLBACK_IRQ
+ * type 2): the vector to deliver to @v now, or 0. Called with interrupts off
+ * before each guest entry that follows a change of state. The arch delivers it
+ * as an external interrupt when the guest can take one (RFLAGS.IF set, no STI
+ * or MOV-SS shadow, no other event being injected), else asks for an exit as
+ * soon as it can (interrupt window) and asks again then. The guest does not
+ * EOI it. Level-like: it stays pending until the guest clears
+ * evtchn_upcall_pending, so delivering it again after an exit is harmless. */
+unsigned int core_vcpu_upcall_vector(struct vcpu *v);
+/* HLT, or SCHEDOP_block: the vCPU waits for an event unless one is pending
+ * (then it goes on at once). Safe from its own exit handler. */
+void vcpu_block(struct vcpu *v);
 
 /* Runs on a freshly started CPU once it can take interrupts; never returns. */
 _Noreturn void core_cpu_online(unsigned int cpu);

@@ -309,3 +309,24 @@ void arch_fill_vcpu_time(struct vcpu_time_info *time)
     time->tsc_shift = 1;
     time->flags = 1;
 }
+
+/* ---- Issue 4 additions (the simulator extends these) ---------------------- */
+
+int arch_vcpu_set_context(struct vcpu *v, const struct vcpu_hvm_context *ctx)
+{
+    (void)v;
+    (void)ctx;
+    return 0;
+}
+
+void arch_wallclock_at_boot(uint64_t *sec, uint32_t *nsec)
+{
+    *sec = 1700000000; /* a fixed instant, so tests can check the arithmetic */
+    *nsec = 0;
+}
+
+void arch_cpu_topology(unsigned int cpu, uint32_t *socket, uint32_t *llc)
+{
+    *socket = cpu / 8; /* the host arch models sockets of 8 CPUs */
+    *llc = cpu / 4;    /* and L3 caches shared by 4 */
+}

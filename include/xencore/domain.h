@@ -50,6 +50,8 @@ enum xencore_shutdown_reason {
     XENCORE_SHUTDOWN_WATCHDOG = 4,
 };
 
+struct xencore_cpumask; /* see sched.h */
+
 /** @brief What a new domain is made of. */
 struct xencore_domain_config {
     /** Name, 1..63 characters of [A-Za-z0-9_.-]; unique among live domains. */
@@ -66,6 +68,16 @@ struct xencore_domain_config {
     size_t kernel_size;
     /** Kernel command line (at most 1023 bytes), or NULL. */
     const char *cmdline;
+    /** CPU pool to live in, by name; NULL or "" for Pool-0. */
+    const char *pool;
+    /** credit/credit2 weight, 1..65535; 0 for the default (256). */
+    uint32_t weight;
+    /** credit/credit2 cap in percent of one CPU; 0 for none. */
+    uint32_t cap;
+    /** Hard affinity of every vCPU (xl.cfg `cpus`); NULL for all CPUs. */
+    const struct xencore_cpumask *cpus;
+    /** Soft affinity of every vCPU (xl.cfg `cpus_soft`); NULL for none. */
+    const struct xencore_cpumask *cpus_soft;
 };
 
 /** @brief A snapshot of a domain, from xencore_domain_get_info(). */

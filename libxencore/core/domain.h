@@ -16,6 +16,8 @@
 #include <xencore/abi/guest.h>
 #include <xencore/domain.h>
 
+#include "core/timer.h"
+#include "lib/cpumask.h"
 #include "lib/spinlock.h"
 
 struct arch_domain; /* defined by the arch layer */
@@ -37,19 +39,49 @@ struct domain_extent {
 #define DOMAIN_CONSOLE_BYTES 4096 /* per-domain output kept for management */
 #define DOMAIN_MAX_MEMORY_KIB (64ULL << 20) /* 64 GiB */
 
+#define SCHED_POLL_MAX_PORTS 128 /* SCHEDOP_poll: most ports in one call (Xen's limit) */
+#define VIRQ_COUNT 24              /* Xen's NR_VIRQS */
+
+/* Xen's run states, as the guest reads them in its runstate area. */
+enum vcpu_runstate {
+    RUNSTATE_running = 0,  /* on a CPU */
+    RUNSTATE_runnable = 1, /* could run, waits for a CPU */
+    RUNSTATE_blocked = 2,  /* waits for an event */
+    RUNSTATE_offline = 3,  /* down, or its domain is paused */
+};
+
 struct vcpu {
     unsigned int id;
     struct domain *domain;
-    unsigned int processor;     /* the physical CPU it runs on (null scheduler) */
+    unsigned int processor;     /* the CPU it runs on or last ran on */
     int pause_count;            /* > 0: not runnable */
-    bool blocked;               /* HLT or SCHEDOP_block: waits for an event */
+    bool blocked;               /* HLT or SCHEDOP_block/poll: waits for an event */
     bool up;                    /* false until started (vCPU 0 starts up) */
-    volatile bool is_running;   /* in guest mode or about to be, on processor */
-    bool has_cpu;               /* the scheduler assigned it a CPU */
-    struct vcpu *wait_next;     /* null scheduler's queue of vCPUs with no CPU */
+    volatile bool is_running;   /* claimed by a CPU (see sched/sched.h) */
+    bool initialised;           /* has a start state (vCPU 0; others after VCPUOP_initialise) */
     struct arch_vcpu *arch;
     uint64_t vcpu_info_gfn;     /* registered with VCPUOP_register_vcpu_info, or 0 */
     uint32_t vcpu_info_offset;
+
+    /* Scheduling (sched/). */
+    cpumask_t hard_affinity;    /* where it may run */
+    cpumask_t soft_affinity;    /* where it prefers to run (all set: no preference) */
+    uint64_t sched_data[32];    /* the pool's policy's per-vCPU state */
+    unsigned int time_cpu;      /* the CPU its vcpu_time_info was last written for */
+
+    /* Run-state accounting (schedule.c) and the guest's copy of it. */
+    enum vcpu_runstate runstate;
+    uint64_t runstate_entry_ns;
+    uint64_t runstate_time[4];  /* ns spent in each state */
+    uint64_t runstate_area_gva; /* VCPUOP_register_runstate_memory_area, or 0 */
+
+    /* Time and events (core/vcpu_time.c, core/event_channel.c). */
+    struct timer singleshot_timer; /* VCPUOP_set_singleshot_timer */
+    struct timer poll_timer;       /* SCHEDOP_poll's timeout */
+    bool polling;                  /* in SCHEDOP_poll on poll_ports */
+    uint32_t poll_count;
+    uint32_t poll_ports[SCHED_POLL_MAX_PORTS];
+    uint32_t virq_to_port[VIRQ_COUNT]; /* 0: not bound */
 };
 
 struct domain {
@@ -79,6 +111,16 @@ struct domain {
     uint64_t console_written;
     char console_line[160];     /* the line being assembled for the hypervisor console */
     unsigned int console_line_length;
+
+    /* Scheduling (sched/). */
+    struct cpupool *pool;       /* the pool it lives in */
+    uint64_t sched_data[16];    /* the pool's policy's per-domain state */
+
+    /* Event channels (core/event_channel.c). */
+    struct evtchn *evtchn;      /* ports 0..EVTCHN_2L_PORTS-1, page-backed */
+    spinlock_t evtchn_lock;
+    uint64_t evtchn_frame;      /* the frames behind evtchn, for free */
+    unsigned int evtchn_order;
 
     struct arch_domain *arch;
     struct domain *next;

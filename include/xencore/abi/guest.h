@@ -186,6 +186,42 @@ struct gnttab_set_version {
     uint32_t version; /**< in: 1 or 2; out: the version in use */
 };
 
+/** @name VCPUOP_initialise for PVH/HVM vCPUs (Xen's hvm/hvm_vcpu.h) */
+/**@{*/
+#define VCPU_HVM_MODE_32B 0 /**< vcpu_hvm_context.cpu_regs.x86_32 is valid */
+#define VCPU_HVM_MODE_64B 1 /**< vcpu_hvm_context.cpu_regs.x86_64 is valid */
+/**@}*/
+
+/** @brief A vCPU's start state in 32-bit protected mode (segments given in full). */
+struct vcpu_hvm_x86_32 {
+    uint32_t eax, ecx, edx, ebx, esp, ebp, esi, edi; /**< general registers */
+    uint32_t eip, eflags;                          /**< where it starts, its flags */
+    uint32_t cr0, cr3, cr4;                        /**< control registers */
+    uint32_t pad1;                                 /**< zero */
+    uint64_t efer;                                 /**< EFER */
+    uint32_t cs_base, ds_base, ss_base, es_base, tr_base;      /**< segment bases */
+    uint32_t cs_limit, ds_limit, ss_limit, es_limit, tr_limit; /**< segment limits (bytes - 1) */
+    uint16_t cs_ar, ds_ar, ss_ar, es_ar, tr_ar; /**< access rights: type, S, DPL, P, AVL, L, D/B, G */
+    uint16_t pad2[3];                           /**< zero */
+};
+
+/** @brief A vCPU's start state in 64-bit mode (flat segments implied). */
+struct vcpu_hvm_x86_64 {
+    uint64_t rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi; /**< general registers */
+    uint64_t rip, rflags;                          /**< where it starts, its flags */
+    uint64_t cr0, cr3, cr4, efer;                  /**< paging must be on, EFER.LME/LMA set */
+};
+
+/** @brief Argument of VCPUOP_initialise for a PVH vCPU. */
+struct vcpu_hvm_context {
+    uint32_t mode; /**< VCPU_HVM_MODE_* */
+    uint32_t pad;  /**< zero */
+    union {
+        struct vcpu_hvm_x86_32 x86_32; /**< mode 32B */
+        struct vcpu_hvm_x86_64 x86_64; /**< mode 64B */
+    } cpu_regs;    /**< by mode */
+};
+
 /** @name PVH boot ABI */
 /**@{*/
 #define XEN_ELFNOTE_PHYS32_ENTRY 18 /**< ELF note type holding the 32-bit PVH entry point */
@@ -280,6 +316,9 @@ _Static_assert(sizeof(struct xen_memory_map) == 16, "xen_memory_map layout");
 _Static_assert(sizeof(struct xen_memory_reservation) == 32, "reservation layout");
 _Static_assert(sizeof(struct xen_hvm_param) == 16, "xen_hvm_param layout");
 _Static_assert(sizeof(struct vcpu_register_vcpu_info) == 16, "register_vcpu_info layout");
+_Static_assert(sizeof(struct vcpu_hvm_x86_32) == 112, "vcpu_hvm_x86_32 layout");
+_Static_assert(sizeof(struct vcpu_hvm_x86_64) == 112, "vcpu_hvm_x86_64 layout");
+_Static_assert(sizeof(struct vcpu_hvm_context) == 120, "vcpu_hvm_context layout");
 _Static_assert(sizeof(struct hvm_start_info) == 56, "hvm_start_info layout");
 _Static_assert(sizeof(struct hvm_modlist_entry) == 32, "hvm_modlist_entry layout");
 _Static_assert(sizeof(struct hvm_memmap_table_entry) == 24, "memmap entry layout");

@@ -1,0 +1,2 @@
+/* PLACEHOLDER until cpupools land (issue 4). */
+#include "sched/sched.h"
