@@ -1,10 +1,20 @@
-/* The arch contract in Linux user space, for unit tests.
+/* The arch contract in Linux user space, for unit tests and the scheduler
+ * simulator (tests/sim).
  *
  * Console output is kept in a buffer tests can inspect (and echoed to stderr
  * when XENCORE_HOST_ECHO is set). "Physical" addresses are host pointers.
- * There is one CPU; the things only real hardware can do (start CPUs, power
- * off) end the test with a message, so a test that reaches them by mistake
- * fails loudly. Time is a counter tests advance. */
+ * The things only real hardware can do (start CPUs, power off) end the test
+ * with a message, so a test that reaches them by mistake fails loudly.
+ *
+ * CPUs are virtual and there is one thread: the test or the simulator says
+ * which CPU is "this" one (host_set_this_cpu) and calls into the core as that
+ * CPU. Time is a nanosecond counter the test moves. Each CPU has its own
+ * one-shot timer deadline; interrupts are never delivered behind the caller's
+ * back: host_advance_time() fires the timers that fall due, or a simulator
+ * asks for the earliest deadline and fires it itself (host_fire_timer).
+ * IPIs and kicks are only recorded, per CPU, and handed out in the order they
+ * were sent (host_deliver_ipi / host_next_kick): a core call made as one CPU
+ * never re-enters the core as another, so no lock is ever taken twice. */
 #include "arch/arch.h"
 #include "arch_host.h"
 
@@ -12,10 +22,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xencore/config.h>
+
 static char console[1 << 16];
 static size_t console_length;
 static uint64_t now_ns;
-static uint64_t timer_deadline;
+
+static unsigned int cpu_count = 1;
+static unsigned int this_cpu;
+
+/* Armed deadlines, 0 meaning unarmed; the earliest one is cached (valid
+ * unless earliest_stale) so a simulator with hundreds of CPUs does not scan
+ * them all at every event. */
+static uint64_t timer_deadline[XENCORE_MAX_CPUS];
+static uint64_t earliest_deadline;
+static unsigned int earliest_cpu;
+static bool earliest_stale;
+
+/* A FIFO of the CPUs with an undelivered IPI / kick, each CPU once. */
+struct cpu_fifo {
+    unsigned int cpus[XENCORE_MAX_CPUS];
+    bool queued[XENCORE_MAX_CPUS];
+    unsigned int head, count;
+};
+static struct cpu_fifo pending_ipis, pending_kicks;
+static uint64_t ipis_sent[XENCORE_MAX_CPUS];
+static uint64_t kicks_sent[XENCORE_MAX_CPUS];
 
 void arch_console_init(const struct xencore_board_console *c)
 {
@@ -50,7 +82,26 @@ void arch_early_init(void)
 
 unsigned int arch_this_cpu(void)
 {
-    return 0;
+    return this_cpu;
+}
+
+void host_set_cpu_count(unsigned int count)
+{
+    if (count < 1 || count > XENCORE_MAX_CPUS)
+        host_fatal("host_set_cpu_count: out of range");
+    cpu_count = count;
+}
+
+unsigned int host_cpu_count(void)
+{
+    return cpu_count;
+}
+
+void host_set_this_cpu(unsigned int cpu)
+{
+    if (cpu >= cpu_count)
+        host_fatal("host_set_this_cpu: no such CPU");
+    this_cpu = cpu;
 }
 
 void arch_cpu_relax(void)
@@ -99,10 +150,11 @@ void arch_platform_init(const struct xencore_boot_info *info, const struct arch_
 
 unsigned int arch_cpus_enumerate(uint32_t *arch_ids, unsigned int max, unsigned int *found)
 {
-    *found = 1;
-    if (max)
-        arch_ids[0] = 0;
-    return max ? 1 : 0;
+    *found = cpu_count;
+    unsigned int n = cpu_count < max ? cpu_count : max;
+    for (unsigned int i = 0; i < n; i++)
+        arch_ids[i] = i;
+    return n;
 }
 
 int arch_cpu_start(unsigned int cpu, uint32_t arch_id, void *stack_top)
@@ -118,23 +170,145 @@ uint64_t arch_now_ns(void)
     return now_ns;
 }
 
+void host_set_time(uint64_t ns)
+{
+    if (ns < now_ns)
+        host_fatal("host_set_time: time never goes back");
+    now_ns = ns;
+}
+
+static void find_earliest(void)
+{
+    earliest_deadline = 0;
+    for (unsigned int cpu = 0; cpu < cpu_count; cpu++) {
+        uint64_t d = timer_deadline[cpu];
+        if (d && (!earliest_deadline || d < earliest_deadline)) {
+            earliest_deadline = d;
+            earliest_cpu = cpu;
+        }
+    }
+    earliest_stale = false;
+}
+
+uint64_t host_next_deadline(unsigned int *cpu)
+{
+    if (earliest_stale)
+        find_earliest();
+    if (!earliest_deadline)
+        return HOST_NO_DEADLINE;
+    if (cpu)
+        *cpu = earliest_cpu;
+    return earliest_deadline;
+}
+
+uint64_t host_timer_deadline(unsigned int cpu)
+{
+    return cpu < cpu_count && timer_deadline[cpu] ? timer_deadline[cpu] : HOST_NO_DEADLINE;
+}
+
+static void set_deadline(unsigned int cpu, uint64_t deadline)
+{
+    timer_deadline[cpu] = deadline;
+    if (earliest_stale)
+        return;
+    if (deadline && (!earliest_deadline || deadline < earliest_deadline)) {
+        earliest_deadline = deadline;
+        earliest_cpu = cpu;
+    } else if (cpu == earliest_cpu && earliest_deadline) {
+        earliest_stale = true; /* the earliest moved later or went away */
+    }
+}
+
+void host_fire_timer(unsigned int cpu)
+{
+    if (cpu >= cpu_count)
+        host_fatal("host_fire_timer: no such CPU");
+    unsigned int caller = this_cpu;
+    set_deadline(cpu, 0);
+    this_cpu = cpu;
+    core_timer_interrupt();
+    this_cpu = caller;
+}
+
 void host_advance_time(uint64_t ns)
 {
     now_ns += ns;
-    if (timer_deadline && now_ns >= timer_deadline) {
-        timer_deadline = 0;
-        core_timer_interrupt();
-    }
+    unsigned int cpu = 0;
+    while (host_next_deadline(&cpu) <= now_ns)
+        host_fire_timer(cpu);
 }
 
 void arch_timer_arm(uint64_t deadline_ns)
 {
-    timer_deadline = deadline_ns ? deadline_ns : 1;
+    set_deadline(this_cpu, deadline_ns ? deadline_ns : 1);
+}
+
+static void fifo_push(struct cpu_fifo *f, unsigned int cpu)
+{
+    if (f->queued[cpu])
+        return;
+    f->queued[cpu] = true;
+    f->cpus[(f->head + f->count) % XENCORE_MAX_CPUS] = cpu;
+    f->count++;
+}
+
+static int fifo_pop(struct cpu_fifo *f)
+{
+    if (!f->count)
+        return -1;
+    unsigned int cpu = f->cpus[f->head];
+    f->head = (f->head + 1) % XENCORE_MAX_CPUS;
+    f->count--;
+    f->queued[cpu] = false;
+    return (int)cpu;
 }
 
 void arch_send_ipi(unsigned int cpu)
 {
-    (void)cpu;
+    if (cpu >= cpu_count)
+        host_fatal("arch_send_ipi: no such CPU");
+    ipis_sent[cpu]++;
+    fifo_push(&pending_ipis, cpu);
+}
+
+bool host_deliver_ipi(void)
+{
+    int cpu = fifo_pop(&pending_ipis);
+    if (cpu < 0)
+        return false;
+    unsigned int caller = this_cpu;
+    this_cpu = (unsigned int)cpu;
+    core_ipi_interrupt();
+    this_cpu = caller;
+    return true;
+}
+
+void arch_cpu_kick(unsigned int cpu)
+{
+    if (cpu >= cpu_count)
+        host_fatal("arch_cpu_kick: no such CPU");
+    kicks_sent[cpu]++;
+    fifo_push(&pending_kicks, cpu);
+}
+
+int host_next_kick(void)
+{
+    return fifo_pop(&pending_kicks);
+}
+
+bool host_kick_pending(unsigned int cpu)
+{
+    return cpu < XENCORE_MAX_CPUS && pending_kicks.queued[cpu];
+}
+
+uint64_t host_ipis_sent(unsigned int cpu)
+{
+    return cpu < XENCORE_MAX_CPUS ? ipis_sent[cpu] : 0;
+}
+
+uint64_t host_kicks_sent(unsigned int cpu)
+{
+    return cpu < XENCORE_MAX_CPUS ? kicks_sent[cpu] : 0;
 }
 
 void arch_stop_other_cpus(void)
@@ -276,11 +450,6 @@ void arch_vcpu_run(struct vcpu *v)
 {
     (void)v;
     host_fatal("arch_vcpu_run: host tests run no guests");
-}
-
-void arch_cpu_kick(unsigned int cpu)
-{
-    (void)cpu;
 }
 
 int arch_copy_from_guest(struct vcpu *v, void *dst, uint64_t gva, size_t length)

@@ -32,6 +32,7 @@
 #define FADT_ACPI_ENABLE 52
 #define FADT_PM1A_CNT_BLK 64
 #define FADT_PM1B_CNT_BLK 68
+#define FADT_CENTURY 108 /* CMOS index of the RTC's century, or 0 */
 #define FADT_FLAGS 112
 #define FADT_RESET_REG 116 /* generic address: space @0, address @4 */
 #define FADT_RESET_VALUE 128
@@ -64,6 +65,7 @@ static struct {
     bool reset_io;
     uint16_t reset_port;
     uint8_t reset_value;
+    uint8_t century_index;
 } fadt;
 
 /* Maps and checks the table at @phys. Returns NULL (after saying why) if bad. */
@@ -116,6 +118,7 @@ static void fadt_init(void)
     fadt.pm1b_cnt = (uint16_t)le32(f + FADT_PM1B_CNT_BLK);
     fadt.smi_cmd = (uint16_t)le32(f + FADT_SMI_CMD);
     fadt.acpi_enable = f[FADT_ACPI_ENABLE];
+    fadt.century_index = f[FADT_CENTURY];
     if (length >= FADT_RESET_VALUE + 1 && (le32(f + FADT_FLAGS) & FADT_FLAG_RESET_REG_SUP) &&
         f[FADT_RESET_REG] == GAS_SPACE_SYSTEM_IO) {
         fadt.reset_io = true;
@@ -169,6 +172,11 @@ void acpi_init(const struct xencore_boot_info *info)
 const struct madt_info *acpi_madt(void)
 {
     return &madt;
+}
+
+uint8_t acpi_rtc_century_index(void)
+{
+    return fadt.present ? fadt.century_index : 0;
 }
 
 void arch_poweroff(void)

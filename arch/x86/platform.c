@@ -24,7 +24,9 @@ void arch_platform_init(const struct xencore_boot_info *info, const struct arch_
     pic8259_disable();
     apic_init_boot_cpu(options->allow_x2apic);
     this_percpu()->apic_id = apic_this_id();
+    cpu_topology_record_this_cpu();
     tsc_calibrate();
+    cmos_rtc_init();
     apic_timer_init_boot_cpu();
     smp_init(info);
 }

@@ -81,6 +81,7 @@ void x86_ap_main(unsigned int cpu)
     if (apic_this_id() != expected_apic_id)
         arch_halt_this_cpu(); /* a CPU that woke too late: not ours to run */
     apic_timer_init_this_cpu();
+    cpu_topology_record_this_cpu(); /* CPUID describes the CPU that runs it */
     __atomic_store_n(&alive_cpu, (int)cpu, __ATOMIC_RELEASE);
     core_cpu_online(cpu);
 }

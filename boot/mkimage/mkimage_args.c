@@ -1,4 +1,5 @@
-/* xencore-mkimage's input checks: --domain specs, memory sizes, PVH kernels.
+/* xencore-mkimage's input checks: --domain and --pool specs, memory sizes,
+ * boot options, PVH kernels.
  *
  * Everything here is pure (no files, no globals), so the unit tests drive it
  * directly. Messages name the key and say what it must be; they never end
@@ -12,6 +13,8 @@
 #include <string.h>
 
 #include <xencore/abi/guest.h>
+#include <xencore/config.h>
+#include <xenlight/manifest.h>
 
 static int args_fail(char *error, size_t error_size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -93,23 +96,74 @@ bad_syntax:
                      key, text);
 }
 
-static int parse_vcpus(const char *text, uint32_t *vcpus, char *error, size_t error_size)
+static int parse_bounded(const char *text, const char *key, uint64_t low, uint64_t high,
+                         const char *what, uint32_t *out, char *error, size_t error_size)
 {
     uint64_t number;
     size_t digits = parse_decimal(text, &number);
-    if (digits == 0 || text[digits] != '\0' || number < 1 || number > MKIMAGE_MAX_VCPUS) {
-        return args_fail(error, error_size, "'vcpus' must be a number from 1 to %u, not '%s'",
-                         MKIMAGE_MAX_VCPUS, text);
+    if (digits == 0 || text[digits] != '\0' || number < low || number > high) {
+        return args_fail(error, error_size, "'%s' must be %s from %llu to %llu, not '%s'", key,
+                         what, (unsigned long long)low, (unsigned long long)high, text);
     }
-    *vcpus = (uint32_t)number;
+    *out = (uint32_t)number;
     return 0;
 }
 
-/* ---- --domain KEY=VALUE,... --------------------------------------------- */
+static bool name_char_ok(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
+}
 
-enum domain_key { KEY_NAME, KEY_KERNEL, KEY_MEMORY, KEY_VCPUS, KEY_CMDLINE, KEY_COUNT };
-static const char *const domain_key_names[KEY_COUNT] = {"name", "kernel", "memory", "vcpus",
-                                                        "cmdline"};
+/* A pool name as the manifest allows it (the encoder checks domain and pool
+ * names again; a domain's pool is only known to this tool). */
+static int check_pool_name(const char *key, const char *name, char *error, size_t error_size)
+{
+    for (const char *c = name; *c != '\0'; c++) {
+        if (!name_char_ok(*c)) {
+            return args_fail(error, error_size, "'%s' must use only A-Z a-z 0-9 _ . -, not '%s'",
+                             key, name);
+        }
+    }
+    return 0;
+}
+
+unsigned int mkimage_max_cpus(void)
+{
+    return XENCORE_MAX_CPUS;
+}
+
+static int parse_cpus(const char *key, const char *text, struct xl_cpumap *map, char *error,
+                      size_t error_size)
+{
+    if (xl_cpulist_parse(key, text, mkimage_max_cpus(), map, error, error_size) != XL_CPULIST_OK) {
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_scheduler(const char *key, const char *text, uint32_t *scheduler, char *error,
+                           size_t error_size)
+{
+    if (xl_scheduler_from_name(text, scheduler) != XL_MANIFEST_OK) {
+        return args_fail(error, error_size, "'%s' must be credit, credit2 or null, not '%s'", key,
+                         text);
+    }
+    return 0;
+}
+
+/* ---- KEY=VALUE,... ------------------------------------------------------- */
+
+/* What one spec (--domain or --pool) accepts. */
+struct spec_key {
+    const char *name;
+    size_t room;       /* longest value plus the terminator */
+    bool may_be_empty; /* cmdline="" is a value; an empty name is not */
+};
+
+/* Applies one value; returns 0 or -1 with a message. */
+typedef int (*spec_apply)(void *target, unsigned int key, const char *value, char *error,
+                          size_t error_size);
 
 /* Copies one value from *cursor into @value (room @value_size), handling
  * double quotes, and leaves *cursor at the ',' or NUL that ends it. */
@@ -159,20 +213,18 @@ static int take_value(const char **cursor, const char *key, char *value, size_t 
     return 0;
 }
 
-int mkimage_parse_domain(const char *spec, struct mkimage_domain *out, char *error,
-                         size_t error_size)
+/* Walks "KEY=VALUE,KEY=VALUE": each key known, at most once, its value handed
+ * to @apply. @seen (one per key) tells the caller which were given. */
+static int parse_spec(const char *spec, const struct spec_key *keys, unsigned int key_count,
+                      const char *key_list, const char *empty_hint, spec_apply apply, void *target,
+                      bool *seen, char *error, size_t error_size)
 {
-    bool seen[KEY_COUNT] = {false};
     /* The largest field: every value passes through it before its checks. */
     char value[MKIMAGE_PATH_BYTES];
     const char *p = spec;
 
-    memset(out, 0, sizeof(*out));
-    out->memory_kib = MKIMAGE_DEFAULT_MEMORY_KIB;
-    out->vcpus = MKIMAGE_DEFAULT_VCPUS;
-
     if (*p == '\0') {
-        return args_fail(error, error_size, "is empty: give at least name=NAME,kernel=PATH");
+        return args_fail(error, error_size, "is empty: give at least %s", empty_hint);
     }
     for (;;) {
         while (*p == ' ' || *p == '\t') {
@@ -189,75 +241,230 @@ int mkimage_parse_domain(const char *spec, struct mkimage_domain *out, char *err
                                  "has an empty item (two commas in a row, or a comma at an "
                                  "end)");
             }
-            return args_fail(error, error_size, "'%.*s' is not KEY=VALUE", (int)key_length,
-                             key_start);
-        }
-        enum domain_key key = KEY_COUNT;
-        for (unsigned int k = 0; k < KEY_COUNT; k++) {
-            if (strlen(domain_key_names[k]) == key_length &&
-                memcmp(domain_key_names[k], key_start, key_length) == 0) {
-                key = (enum domain_key)k;
-            }
-        }
-        if (key == KEY_COUNT) {
             return args_fail(error, error_size,
-                             "unknown key '%.*s' (keys: name, kernel, memory, vcpus, cmdline)",
+                             "'%.*s' is not KEY=VALUE (a value holding commas goes in double "
+                             "quotes, e.g. cpus=\"0-3,^2\")",
                              (int)key_length, key_start);
         }
-        const char *key_name = domain_key_names[key];
+        unsigned int key = key_count;
+        for (unsigned int k = 0; k < key_count; k++) {
+            if (strlen(keys[k].name) == key_length &&
+                memcmp(keys[k].name, key_start, key_length) == 0) {
+                key = k;
+            }
+        }
+        if (key == key_count) {
+            return args_fail(error, error_size, "unknown key '%.*s' (keys: %s)", (int)key_length,
+                             key_start, key_list);
+        }
+        const char *key_name = keys[key].name;
         if (seen[key]) {
             return args_fail(error, error_size, "'%s' is given twice", key_name);
         }
         seen[key] = true;
         p++; /* the '=' */
 
-        size_t room = sizeof(value);
-        if (key == KEY_NAME) {
-            room = sizeof(out->name);
-        } else if (key == KEY_CMDLINE) {
-            room = sizeof(out->cmdline);
-        } else if (key == KEY_KERNEL) {
-            room = sizeof(out->kernel);
-        }
+        size_t room = keys[key].room < sizeof(value) ? keys[key].room : sizeof(value);
         if (take_value(&p, key_name, value, room, error, error_size) != 0) {
             return -1;
         }
-        if (value[0] == '\0' && key != KEY_CMDLINE) {
+        if (value[0] == '\0' && !keys[key].may_be_empty) {
             return args_fail(error, error_size, "'%s' must not be empty", key_name);
         }
-        switch (key) {
-        case KEY_NAME:
-            memcpy(out->name, value, strlen(value) + 1);
-            break;
-        case KEY_KERNEL:
-            memcpy(out->kernel, value, strlen(value) + 1);
-            break;
-        case KEY_MEMORY:
-            if (mkimage_parse_memory(value, "memory", &out->memory_kib, error, error_size) != 0) {
-                return -1;
-            }
-            break;
-        case KEY_VCPUS:
-            if (parse_vcpus(value, &out->vcpus, error, error_size) != 0) {
-                return -1;
-            }
-            break;
-        case KEY_CMDLINE:
-            memcpy(out->cmdline, value, strlen(value) + 1);
-            break;
-        case KEY_COUNT:
-            break;
+        if (apply(target, key, value, error, error_size) != 0) {
+            return -1;
         }
         if (*p == '\0') {
             break;
         }
         p++; /* the ',' */
     }
+    return 0;
+}
+
+/* ---- --domain ------------------------------------------------------------- */
+
+enum domain_key {
+    KEY_NAME,
+    KEY_KERNEL,
+    KEY_MEMORY,
+    KEY_VCPUS,
+    KEY_CMDLINE,
+    KEY_WEIGHT,
+    KEY_CAP,
+    KEY_POOL,
+    KEY_CPUS,
+    KEY_CPUS_SOFT,
+    KEY_COUNT
+};
+static const struct spec_key domain_keys[KEY_COUNT] = {
+    [KEY_NAME] = {"name", MKIMAGE_NAME_BYTES, false},
+    [KEY_KERNEL] = {"kernel", MKIMAGE_PATH_BYTES, false},
+    [KEY_MEMORY] = {"memory", MKIMAGE_PATH_BYTES, false},
+    [KEY_VCPUS] = {"vcpus", MKIMAGE_PATH_BYTES, false},
+    [KEY_CMDLINE] = {"cmdline", MKIMAGE_CMDLINE_BYTES, true},
+    [KEY_WEIGHT] = {"weight", MKIMAGE_PATH_BYTES, false},
+    [KEY_CAP] = {"cap", MKIMAGE_PATH_BYTES, false},
+    [KEY_POOL] = {"pool", MKIMAGE_NAME_BYTES, false},
+    [KEY_CPUS] = {"cpus", MKIMAGE_PATH_BYTES, false},
+    [KEY_CPUS_SOFT] = {"cpus_soft", MKIMAGE_PATH_BYTES, false},
+};
+
+static int apply_domain_key(void *target, unsigned int key, const char *value, char *error,
+                            size_t error_size)
+{
+    struct mkimage_domain *out = target;
+    switch ((enum domain_key)key) {
+    case KEY_NAME:
+        memcpy(out->name, value, strlen(value) + 1);
+        return 0;
+    case KEY_KERNEL:
+        memcpy(out->kernel, value, strlen(value) + 1);
+        return 0;
+    case KEY_MEMORY:
+        return mkimage_parse_memory(value, "memory", &out->memory_kib, error, error_size);
+    case KEY_VCPUS:
+        return parse_bounded(value, "vcpus", 1, MKIMAGE_MAX_VCPUS, "a number", &out->vcpus, error,
+                             error_size);
+    case KEY_CMDLINE:
+        memcpy(out->cmdline, value, strlen(value) + 1);
+        return 0;
+    case KEY_WEIGHT:
+        return parse_bounded(value, "weight", 1, MKIMAGE_MAX_WEIGHT, "a number", &out->weight,
+                             error, error_size);
+    case KEY_CAP:
+        /* Checked against vcpus once every key is read: vcpus may come later. */
+        return parse_bounded(value, "cap", 0, MKIMAGE_CAP_PERCENT_PER_VCPU * MKIMAGE_MAX_VCPUS,
+                             "a number of percent (0: no cap)", &out->cap, error, error_size);
+    case KEY_POOL:
+        if (check_pool_name("pool", value, error, error_size) != 0) {
+            return -1;
+        }
+        memcpy(out->pool, value, strlen(value) + 1);
+        return 0;
+    case KEY_CPUS:
+        out->has_cpus = true;
+        return parse_cpus("cpus", value, &out->cpus, error, error_size);
+    case KEY_CPUS_SOFT:
+        out->has_cpus_soft = true;
+        return parse_cpus("cpus_soft", value, &out->cpus_soft, error, error_size);
+    case KEY_COUNT:
+        break;
+    }
+    return 0;
+}
+
+int mkimage_parse_domain(const char *spec, struct mkimage_domain *out, char *error,
+                         size_t error_size)
+{
+    bool seen[KEY_COUNT] = {false};
+
+    memset(out, 0, sizeof(*out));
+    out->memory_kib = MKIMAGE_DEFAULT_MEMORY_KIB;
+    out->vcpus = MKIMAGE_DEFAULT_VCPUS;
+
+    if (parse_spec(spec, domain_keys, KEY_COUNT,
+                   "name, kernel, memory, vcpus, cmdline, weight, cap, pool, cpus, cpus_soft",
+                   "name=NAME,kernel=PATH", apply_domain_key, out, seen, error, error_size) != 0) {
+        return -1;
+    }
     if (!seen[KEY_NAME]) {
         return args_fail(error, error_size, "'name' is required (name=NAME)");
     }
     if (!seen[KEY_KERNEL]) {
         return args_fail(error, error_size, "'kernel' is required (kernel=PATH to a PVH ELF)");
+    }
+    if (out->cap > MKIMAGE_CAP_PERCENT_PER_VCPU * out->vcpus) {
+        return args_fail(error, error_size,
+                         "'cap' must be at most 100 x vcpus = %u (percent of one CPU), not %u",
+                         MKIMAGE_CAP_PERCENT_PER_VCPU * out->vcpus, out->cap);
+    }
+    return 0;
+}
+
+/* ---- --pool ----------------------------------------------------------------- */
+
+enum pool_key { POOL_KEY_NAME, POOL_KEY_SCHED, POOL_KEY_CPUS, POOL_KEY_COUNT };
+static const struct spec_key pool_keys[POOL_KEY_COUNT] = {
+    [POOL_KEY_NAME] = {"name", MKIMAGE_NAME_BYTES, false},
+    [POOL_KEY_SCHED] = {"sched", MKIMAGE_PATH_BYTES, false},
+    [POOL_KEY_CPUS] = {"cpus", MKIMAGE_PATH_BYTES, false},
+};
+
+static int apply_pool_key(void *target, unsigned int key, const char *value, char *error,
+                          size_t error_size)
+{
+    struct mkimage_pool *out = target;
+    switch ((enum pool_key)key) {
+    case POOL_KEY_NAME:
+        if (check_pool_name("name", value, error, error_size) != 0) {
+            return -1;
+        }
+        if (strcmp(value, XL_MANIFEST_BOOT_POOL) == 0) {
+            return args_fail(error, error_size,
+                             "'name' must not be Pool-0: it is the pool every CPU starts in; "
+                             "choose another name");
+        }
+        memcpy(out->name, value, strlen(value) + 1);
+        return 0;
+    case POOL_KEY_SCHED:
+        return parse_scheduler("sched", value, &out->scheduler, error, error_size);
+    case POOL_KEY_CPUS:
+        return parse_cpus("cpus", value, &out->cpus, error, error_size);
+    case POOL_KEY_COUNT:
+        break;
+    }
+    return 0;
+}
+
+int mkimage_parse_pool(const char *spec, struct mkimage_pool *out, char *error, size_t error_size)
+{
+    bool seen[POOL_KEY_COUNT] = {false};
+
+    memset(out, 0, sizeof(*out));
+    out->scheduler = XL_SCHED_DEFAULT;
+    if (parse_spec(spec, pool_keys, POOL_KEY_COUNT, "name, sched, cpus", "name=NAME,cpus=LIST",
+                   apply_pool_key, out, seen, error, error_size) != 0) {
+        return -1;
+    }
+    if (!seen[POOL_KEY_NAME]) {
+        return args_fail(error, error_size, "'name' is required (name=NAME)");
+    }
+    if (!seen[POOL_KEY_CPUS]) {
+        return args_fail(error, error_size,
+                         "'cpus' is required: the CPUs the pool takes from Pool-0, e.g. "
+                         "cpus=2-3");
+    }
+    return 0;
+}
+
+/* ---- --boot-options ------------------------------------------------------------ */
+
+#define SCHED_OPTION "sched="
+
+int mkimage_check_boot_options(const char *options, char *error, size_t error_size)
+{
+    const char *p = options;
+    while (*p != '\0') {
+        p += strspn(p, " \t");
+        size_t length = strcspn(p, " \t");
+        size_t prefix = sizeof(SCHED_OPTION) - 1;
+        if (length >= prefix && memcmp(p, SCHED_OPTION, prefix) == 0) {
+            char name[32];
+            uint32_t scheduler;
+            size_t name_length = length - prefix;
+            bool fits = name_length < sizeof(name);
+            if (fits) {
+                memcpy(name, p + prefix, name_length);
+                name[name_length] = '\0';
+            }
+            if (!fits || xl_scheduler_from_name(name, &scheduler) != XL_MANIFEST_OK) {
+                return args_fail(error, error_size,
+                                 "'%.*s': the scheduler must be credit, credit2 or null",
+                                 (int)length, p);
+            }
+        }
+        p += length;
     }
     return 0;
 }

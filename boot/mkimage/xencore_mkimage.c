@@ -12,7 +12,11 @@
  * and runs grub-mkrescue on it. The ISO is written under a temporary name
  * and renamed at the end, so a failed run never leaves a half image behind.
  * Each distinct kernel file is copied once; its boot-module string is its
- * (made unique) file name, and the manifest records refer to it by that. */
+ * (made unique) file name, and the manifest records refer to it by that.
+ *
+ * --pool options describe CPU pools the hypervisor makes at boot, before the
+ * domains; --boot-options reach the hypervisor's command line word for word
+ * (sched=credit picks Pool-0's scheduler there). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -37,12 +41,14 @@
 #define EXIT_USAGE 2  /* bad input: nothing written */
 #define EXIT_FAILED 1 /* the environment failed us: grub-mkrescue, disk */
 #define MAX_DOMAINS XENCORE_MANIFEST_MAX_DOMAINS
+#define MAX_POOLS XENCORE_MANIFEST_MAX_POOLS
 #define MODULE_NAME_MAX 63
 /* Room for a "-NN" suffix when two kernels share a file name. */
 #define MODULE_STEM_MAX (MODULE_NAME_MAX - 4)
 
 static const char usage_text[] =
     "Usage: " TOOL " -o OUT.iso [--hypervisor PATH] [--boot-options \"WORDS\"]\n"
+    "                       [--pool KEY=VALUE,...]...\n"
     "                       --domain KEY=VALUE,... [--domain KEY=VALUE,...]...\n"
     "\n"
     "Makes a bootable GRUB2 ISO image: the xencore hypervisor, a boot manifest and\n"
@@ -52,22 +58,47 @@ static const char usage_text[] =
     "  -o, --output OUT.iso    the image to write (replaced if it exists)\n"
     "  --hypervisor PATH       the hypervisor ELF (default: xencore.elf next to this\n"
     "                          tool, or ../lib/xencore/xencore.elf from it)\n"
-    "  --boot-options \"WORDS\"  the hypervisor's command line, e.g. \"poweroff\"\n"
+    "  --boot-options \"WORDS\"  the hypervisor's command line, e.g. \"poweroff\";\n"
+    "                          sched=credit|credit2|null picks Pool-0's scheduler\n"
+    "                          (default credit2)\n"
+    "  --pool SPEC             a CPU pool made at boot from CPUs of Pool-0; once per\n"
+    "                          pool (at most 63)\n"
     "  --domain SPEC           one domain; give it once per domain (1 to 64)\n"
     "  -h, --help              show this text\n"
     "\n"
-    "SPEC is KEY=VALUE pairs separated by commas:\n"
+    "A SPEC is KEY=VALUE pairs separated by commas. A value holding commas or\n"
+    "blanks goes in double quotes: cmdline=\"console=hvc0 a,b\", cpus=\"0-3,^2\".\n"
+    "\n"
+    "--domain keys:\n"
     "  name=NAME       required; 1-63 characters of A-Z a-z 0-9 _ . - ; unique\n"
     "  kernel=PATH     required; a PVH kernel: an ELF with a Xen PHYS32_ENTRY note\n"
     "  memory=SIZE     guest RAM: a number of MiB, or with a K, M or G suffix;\n"
     "                  a multiple of 4 KiB, at least 1 MiB (default 32M)\n"
     "  vcpus=N         1 to 128 (default 1)\n"
-    "  cmdline=TEXT    the kernel command line, at most 1023 bytes; put it in double\n"
-    "                  quotes when it holds commas or blanks: cmdline=\"console=hvc0 a,b\"\n"
+    "  cmdline=TEXT    the kernel command line, at most 1023 bytes\n"
+    "  weight=N        credit/credit2 share, 1 to 65535 (default 256)\n"
+    "  cap=PERCENT     most CPU time, in percent of one CPU, up to 100 x vcpus\n"
+    "                  (default 0: no cap)\n"
+    "  pool=NAME       the CPU pool it runs in: a --pool name or Pool-0 (default)\n"
+    "  cpus=LIST       hard affinity: the CPUs its vCPUs may run on (default all)\n"
+    "  cpus_soft=LIST  soft affinity: the CPUs its vCPUs prefer (default none)\n"
+    "\n"
+    "--pool keys:\n"
+    "  name=NAME       required; like a domain name, not Pool-0; unique\n"
+    "  sched=SCHED     credit, credit2 or null (default: the scheduler of Pool-0)\n"
+    "  cpus=LIST       required; the CPUs it takes from Pool-0, in no other pool\n"
+    "\n"
+    "A LIST is in Xen's syntax: items separated by commas, applied from left to\n"
+    "right to an empty set: N adds CPU N, N-M adds N to M, ^N and ^N-M remove,\n"
+    "all adds every CPU. \"0-3,^2\" is 0,1,3; \"all,^0\" is every CPU but 0.\n"
+    "CPU numbers are below the hypervisor's limit (%u); the hypervisor refuses at\n"
+    "boot a pool or domain naming a CPU that is not online.\n"
     "\n"
     "Example:\n"
-    "  " TOOL " -o web.iso --boot-options \"poweroff\" \\\n"
-    "      --domain 'name=web,kernel=vmlinux,memory=512M,vcpus=2,cmdline=\"console=hvc0\"'\n"
+    "  " TOOL " -o web.iso --boot-options \"poweroff sched=credit2\" \\\n"
+    "      --pool name=rt,sched=credit,cpus=2-3 \\\n"
+    "      --domain 'name=web,kernel=vmlinux,memory=512M,vcpus=2,cmdline=\"console=hvc0\"' \\\n"
+    "      --domain 'name=ctl,kernel=vmlinux,pool=rt,weight=512,cap=50,cpus=2'\n"
     "\n"
     "Exit status: 0 image written; 2 bad arguments or input files (nothing written);\n"
     "1 the image could not be made (grub-mkrescue or the file system failed).\n";
@@ -86,6 +117,9 @@ struct mkimage {
     const char *boot_options;
     const char *domain_specs[MAX_DOMAINS];
     unsigned int domain_count;
+    const char *pool_specs[MAX_POOLS];
+    unsigned int pool_count;
+    struct mkimage_pool pools[MAX_POOLS];
     struct mkimage_domain domains[MAX_DOMAINS];
     unsigned int domain_kernel[MAX_DOMAINS]; /* index into kernels[] */
     struct kernel_file kernels[MAX_DOMAINS];
@@ -234,14 +268,14 @@ static const char *option_value(int argc, char **argv, int *i, const char *long_
 static void parse_arguments(struct mkimage *s, int argc, char **argv)
 {
     if (argc < 2) {
-        fputs(usage_text, stderr);
+        fprintf(stderr, usage_text, mkimage_max_cpus());
         exit(EXIT_USAGE);
     }
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         const char *value;
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            fputs(usage_text, stdout);
+            printf(usage_text, mkimage_max_cpus());
             exit(0);
         } else if ((value = option_value(argc, argv, &i, "--output", "-o")) != NULL) {
             s->output = value;
@@ -254,6 +288,11 @@ static void parse_arguments(struct mkimage *s, int argc, char **argv)
                 die(EXIT_USAGE, "at most %u --domain options", MAX_DOMAINS);
             }
             s->domain_specs[s->domain_count++] = value;
+        } else if ((value = option_value(argc, argv, &i, "--pool", NULL)) != NULL) {
+            if (s->pool_count >= MAX_POOLS) {
+                die(EXIT_USAGE, "at most %u --pool options", MAX_POOLS);
+            }
+            s->pool_specs[s->pool_count++] = value;
         } else {
             die(EXIT_USAGE, "unknown argument '%s' (see --help)", arg);
         }
@@ -306,6 +345,27 @@ static void choose_module_name(struct mkimage *s, struct kernel_file *k)
     }
 }
 
+/* Parses and checks every --pool; fills the manifest. Exits on the first error. */
+static void check_pools(struct mkimage *s, struct xl_manifest *manifest)
+{
+    char error[MKIMAGE_ERROR_BYTES];
+    for (unsigned int i = 0; i < s->pool_count; i++) {
+        struct mkimage_pool *p = &s->pools[i];
+        unsigned int number = i + 1;
+        if (mkimage_parse_pool(s->pool_specs[i], p, error, sizeof(error)) != 0) {
+            die(EXIT_USAGE, "--pool %u: %s", number, error);
+        }
+        struct xl_manifest_pool record = {
+            .name = p->name,
+            .scheduler = p->scheduler,
+            .cpus = &p->cpus,
+        };
+        if (xl_manifest_add_pool(manifest, &record) != XL_MANIFEST_OK) {
+            die(EXIT_USAGE, "--pool %u: %s", number, xl_manifest_error(manifest));
+        }
+    }
+}
+
 /* Parses and checks every --domain; fills the manifest. Exits on the first error. */
 static void check_domains(struct mkimage *s, struct xl_manifest *manifest)
 {
@@ -315,6 +375,18 @@ static void check_domains(struct mkimage *s, struct xl_manifest *manifest)
         unsigned int number = i + 1;
         if (mkimage_parse_domain(s->domain_specs[i], d, error, sizeof(error)) != 0) {
             die(EXIT_USAGE, "--domain %u: %s", number, error);
+        }
+        if (d->pool[0] != '\0' && strcmp(d->pool, XL_MANIFEST_BOOT_POOL) != 0) {
+            bool described = false;
+            for (unsigned int p = 0; p < s->pool_count && !described; p++) {
+                described = strcmp(s->pools[p].name, d->pool) == 0;
+            }
+            if (!described) {
+                die(EXIT_USAGE,
+                    "--domain %u: 'pool' '%s' is not described by any --pool (nor is "
+                    "it Pool-0)",
+                    number, d->pool);
+            }
         }
 
         struct stat st;
@@ -356,6 +428,11 @@ static void check_domains(struct mkimage *s, struct xl_manifest *manifest)
             .vcpus = d->vcpus,
             .kernel_module = s->kernels[k].module,
             .cmdline = d->cmdline,
+            .weight = d->weight,
+            .cap = d->cap,
+            .pool = d->pool,
+            .cpus = d->has_cpus ? &d->cpus : NULL,
+            .cpus_soft = d->has_cpus_soft ? &d->cpus_soft : NULL,
         };
         if (xl_manifest_add_domain(manifest, &record) != XL_MANIFEST_OK) {
             die(EXIT_USAGE, "--domain %u: %s", number, xl_manifest_error(manifest));
@@ -621,13 +698,21 @@ int main(int argc, char **argv)
     if (manifest == NULL) {
         die(EXIT_FAILED, "out of memory");
     }
+    check_pools(s, manifest);
     check_domains(s, manifest);
+    if (xl_manifest_check(manifest) != XL_MANIFEST_OK) {
+        die(EXIT_USAGE, "%s", xl_manifest_error(manifest));
+    }
     if (s->hypervisor == NULL) {
         s->hypervisor = find_default_hypervisor(s);
     }
     check_hypervisor(s->hypervisor);
     if (s->boot_options != NULL) {
         append_boot_options(NULL, s->boot_options); /* checked before anything is written */
+        char error[MKIMAGE_ERROR_BYTES];
+        if (mkimage_check_boot_options(s->boot_options, error, sizeof(error)) != 0) {
+            die(EXIT_USAGE, "--boot-options: %s", error);
+        }
     }
     check_output_directory(s->output);
 

@@ -11,6 +11,7 @@
 #include <xencore/config.h>
 
 #include "arch/arch.h"
+#include "core/timer.h"
 #include "lib/errno.h"
 #include "lib/printk.h"
 #include "mm/mm.h"
@@ -45,14 +46,21 @@ unsigned int cpus_online(void)
     return online_count;
 }
 
+/* Both interrupts run the CPU's expired timers: the timer interrupt because
+ * one is due, the IPI because another CPU may have armed an earlier one here
+ * (timer.c), which this re-programs the hardware for. */
 void core_timer_interrupt(void)
 {
-    __atomic_store_n(&cpu_state[arch_this_cpu()].timer_fired, true, __ATOMIC_RELEASE);
+    unsigned int cpu = arch_this_cpu();
+    __atomic_store_n(&cpu_state[cpu].timer_fired, true, __ATOMIC_RELEASE);
+    timers_run(cpu);
 }
 
 void core_ipi_interrupt(void)
 {
-    __atomic_fetch_add(&cpu_state[arch_this_cpu()].ipis_seen, 1, __ATOMIC_RELEASE);
+    unsigned int cpu = arch_this_cpu();
+    __atomic_fetch_add(&cpu_state[cpu].ipis_seen, 1, __ATOMIC_RELEASE);
+    timers_run(cpu);
 }
 
 static void arm_selftest_timer(void)

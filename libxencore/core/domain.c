@@ -5,29 +5,45 @@
  * both return the free-frame counter exactly to where it was. A domain that
  * shuts down or crashes is destroyed by the next CPU that passes through its
  * scheduling loop (domain_reap), once none of its vCPUs is in guest mode;
- * the destroying CPU never runs on the dead domain's state. */
+ * the destroying CPU never runs on the dead domain's state.
+ *
+ * Scheduling: a domain lives in one CPU pool (sched/cpupool.c), named by its
+ * config and checked before anything is built (the pool exists, its scheduler
+ * takes the weight and cap, the hard affinity names one of its CPUs); its
+ * vCPUs enter that pool's scheduler once the domain is built and leave it
+ * only when none of them runs any more. Pause, shutdown and crash make the
+ * vCPUs unrunnable and kick the CPUs running them; unpause wakes them through
+ * the scheduler. The control calls take the management lock, so a pool move
+ * never overlaps a pause or a destroy of the same domain. */
 #include "core/domain.h"
 
 #include <stdarg.h>
 #include <xencore/domain.h>
 
 #include "arch/arch.h"
+#include "core/event_channel.h"
 #include "core/pvh_build.h"
+#include "core/vcpu_time.h"
 #include "lib/errno.h"
 #include "lib/printk.h"
 #include "lib/string.h"
 #include "mm/frame_alloc.h"
 #include "mm/mm.h"
 #include "mm/p2m.h"
+#include "sched/cpupool.h"
 #include "sched/sched.h"
 
 #define DOMAIN_MIN_MEMORY_KIB 1024
+#define SCHED_WEIGHT_DEFAULT 256 /* Xen's default credit/credit2 weight */
 #define KIB_PER_FRAME (ARCH_PAGE_SIZE / 1024)
 
 spinlock_t domain_list_lock = SPINLOCK_INIT;
 static struct domain *domain_list;
 static xencore_domid_t next_domid = 1;
 static unsigned int live_domains;
+/* The domain a management call waits on (pause, pool move): domain_reap()
+ * leaves it alone until the call is done. Under domain_list_lock. */
+static struct domain *held_domain;
 
 static unsigned int order_for(size_t bytes)
 {
@@ -58,6 +74,30 @@ struct domain *domain_find(xencore_domid_t domid)
     return NULL;
 }
 
+void domain_for_each(void (*fn)(struct domain *d, void *arg), void *arg)
+{
+    unsigned long flags = spin_lock_irqsave(&domain_list_lock);
+    for (struct domain *d = domain_list; d; d = d->next)
+        fn(d, arg);
+    spin_unlock_irqrestore(&domain_list_lock, flags);
+}
+
+void domain_hold_locked(struct domain *d)
+{
+    held_domain = d;
+}
+
+void domain_unhold(void)
+{
+    unsigned long flags = spin_lock_irqsave(&domain_list_lock);
+    struct domain *d = held_domain;
+    bool reap = d && d->reap;
+    held_domain = NULL;
+    spin_unlock_irqrestore(&domain_list_lock, flags);
+    if (reap) /* it shut down meanwhile: a loop reaps it now */
+        sched_request_reschedule(arch_this_cpu());
+}
+
 unsigned int domain_count(void)
 {
     return __atomic_load_n(&live_domains, __ATOMIC_ACQUIRE);
@@ -78,18 +118,28 @@ void vcpu_wake(struct vcpu *v)
 
 void vcpu_sync(struct vcpu *v)
 {
-    __atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with the scheduler's pick */
-    if (v->has_cpu)
+    __atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with sched_claim() */
+    if (__atomic_load_n(&v->is_running, __ATOMIC_ACQUIRE))
         sched_request_reschedule(v->processor);
     while (__atomic_load_n(&v->is_running, __ATOMIC_ACQUIRE))
         arch_cpu_relax();
+    sched_runstate_refresh(v);
 }
 
+/* @d's vCPUs became unrunnable: those on a CPU leave it soon, the others'
+ * run state says so now. */
 static void kick_all(struct domain *d)
 {
-    for (uint32_t i = 0; i < d->nr_vcpus; i++)
-        if (d->vcpus[i] && d->vcpus[i]->has_cpu)
-            sched_request_reschedule(d->vcpus[i]->processor);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with sched_claim() */
+    for (uint32_t i = 0; i < d->nr_vcpus; i++) {
+        struct vcpu *v = d->vcpus[i];
+        if (!v)
+            continue;
+        if (__atomic_load_n(&v->is_running, __ATOMIC_ACQUIRE))
+            sched_request_reschedule(v->processor);
+        else
+            sched_runstate_refresh(v);
+    }
 }
 
 /* ---- Console -------------------------------------------------------------- */
@@ -137,17 +187,32 @@ static void domain_free(struct domain *d)
     free_struct(d, sizeof(*d));
 }
 
+/* Stops @d's vCPU timers and closes its event channels (its vCPUs run
+ * nowhere; they may still be in the scheduler). Safe on a partly built
+ * domain and twice. */
+static void domain_release_events(struct domain *d)
+{
+    for (uint32_t i = 0; i < d->nr_vcpus; i++)
+        if (d->vcpus[i])
+            vcpu_time_destroy(d->vcpus[i]);
+    evtchn_domain_destroy(d);
+}
+
 static void domain_destroy_locked_out(struct domain *d)
 {
-    /* Not runnable any more (state): make its CPUs notice, take its vCPUs
-     * from the scheduler, then wait until none is in guest mode. */
+    /* Not runnable any more (state): make its CPUs notice and wait until
+     * none is in guest mode, then take its vCPUs from the scheduler. */
     kick_all(d);
     for (uint32_t i = 0; i < d->nr_vcpus; i++)
         if (d->vcpus[i])
-            sched_vcpu_remove(d->vcpus[i]);
-    for (uint32_t i = 0; i < d->nr_vcpus; i++)
-        if (d->vcpus[i])
             vcpu_sync(d->vcpus[i]);
+    domain_release_events(d);
+    if (d->pool) {
+        for (uint32_t i = 0; i < d->nr_vcpus; i++)
+            if (d->vcpus[i])
+                sched_vcpu_remove(d->vcpus[i]);
+        cpupool_remove_domain(d);
+    }
     char name[sizeof(d->name)];
     memcpy(name, d->name, sizeof(name));
     xencore_domid_t domid = d->domid;
@@ -177,7 +242,7 @@ void domain_reap(void)
         struct domain *victim = NULL;
         unsigned long flags = spin_lock_irqsave(&domain_list_lock);
         for (struct domain *d = domain_list; d; d = d->next) {
-            if (d->reap) {
+            if (d->reap && d != held_domain) {
                 victim = d;
                 victim->state = XENCORE_DOMAIN_DYING;
                 unlink_domain(victim);
@@ -269,6 +334,84 @@ static int config_check(const struct xencore_domain_config *c)
         printk("xencore: domain %s: the command line is longer than 1023 bytes\n", name);
         return -XC_EINVAL;
     }
+    struct xencore_sched_params params = { .weight = c->weight, .cap = c->cap };
+    if (sched_params_check(&params, c->vcpus)) {
+        printk("xencore: domain %s: weight must be 1..65535 (0: default) and cap 0..%u "
+               "(100 per vCPU), not %u and %u\n",
+               name, 100 * c->vcpus, c->weight, c->cap);
+        return -XC_EINVAL;
+    }
+    if (c->pool && strnlen(c->pool, XENCORE_POOL_NAME_MAX + 1) > XENCORE_POOL_NAME_MAX) {
+        printk("xencore: domain %s: the pool name is longer than %u characters\n", name,
+               XENCORE_POOL_NAME_MAX);
+        return -XC_EINVAL;
+    }
+    return 0;
+}
+
+/* Checks that @c can live in its pool (management lock held): the pool
+ * exists, its scheduler takes the weight and cap, and the hard affinity names
+ * one of its CPUs. Returns the pool or NULL after saying why. */
+static struct cpupool *pool_for(const struct xencore_domain_config *c)
+{
+    struct cpupool *pool = cpupool_by_name(c->pool);
+    if (!pool) {
+        printk("xencore: domain %s: no cpupool named '%s'\n", c->name, c->pool);
+        return NULL;
+    }
+    const struct scheduler_ops *ops = pool->sched.ops;
+    bool default_params = (c->weight == 0 || c->weight == SCHED_WEIGHT_DEFAULT) && c->cap == 0;
+    if (!ops->dom_params && !default_params) {
+        printk("xencore: domain %s: cpupool %s runs the %s scheduler, which has no weight or "
+               "cap\n",
+               c->name, pool->name, ops->name);
+        return NULL;
+    }
+    if (c->cpus) {
+        cpumask_t hard;
+        cpumask_set_all(&hard);
+        if (!cpumask_and(&hard, &hard, c->cpus) ||
+            !cpumask_intersects(&hard, &pool->sched.cpus)) {
+            printk("xencore: domain %s: its cpus name no CPU of cpupool %s\n", c->name,
+                   pool->name);
+            return NULL;
+        }
+    }
+    return pool;
+}
+
+/* Puts built @d into its pool and its vCPUs into the scheduler (management
+ * lock held). On error nothing of it is in a pool. */
+static int join_pool(struct domain *d, const struct xencore_domain_config *c)
+{
+    struct cpupool *pool = pool_for(c);
+    if (!pool)
+        return -XC_EINVAL;
+    cpupool_add_domain(pool, d);
+    const struct scheduler_ops *ops = pool->sched.ops;
+    if (ops->dom_params && (c->weight || c->cap)) {
+        struct xencore_sched_params params = {
+            .weight = c->weight ? c->weight : SCHED_WEIGHT_DEFAULT,
+            .cap = c->cap,
+        };
+        int rc = ops->dom_params(&pool->sched, d, &params, true);
+        if (rc) {
+            printk("xencore: domain %s: cpupool %s refused weight %u cap %u (%d)\n", d->name,
+                   pool->name, params.weight, params.cap, rc);
+            cpupool_remove_domain(d);
+            return rc;
+        }
+    }
+    for (uint32_t i = 0; i < d->nr_vcpus; i++) {
+        struct vcpu *v = d->vcpus[i];
+        cpumask_set_all(&v->hard_affinity);
+        cpumask_set_all(&v->soft_affinity);
+        if (c->cpus)
+            cpumask_and(&v->hard_affinity, &v->hard_affinity, c->cpus);
+        if (c->cpus_soft)
+            cpumask_and(&v->soft_affinity, &v->soft_affinity, c->cpus_soft);
+        sched_vcpu_insert(v);
+    }
     return 0;
 }
 
@@ -334,6 +477,10 @@ static int build(struct domain *d, const struct xencore_domain_config *c)
     if (!shared)
         return -XC_ENOMEM;
     d->shared_info_mfn = shared >> ARCH_PAGE_SHIFT;
+    rc = evtchn_domain_init(d);
+    if (rc)
+        return rc;
+    vcpu_time_domain_init(d);
 
     rc = p2m_populate(d, frames);
     if (rc)
@@ -352,6 +499,11 @@ int xencore_domain_create(const struct xencore_domain_config *config, xencore_do
         printk("xencore: domain %s: this CPU cannot run guests\n", config->name);
         return -XC_EOPNOTSUPP;
     }
+    cpupool_lock();
+    rc = pool_for(config) ? 0 : -XC_EINVAL; /* fail before building when we can */
+    cpupool_unlock();
+    if (rc)
+        return rc;
     struct domain *d = alloc_struct(sizeof(*d));
     if (!d)
         return -XC_ENOMEM;
@@ -372,18 +524,23 @@ int xencore_domain_create(const struct xencore_domain_config *config, xencore_do
     make_uuid(d, config->uuid);
 
     rc = build(d, config);
+    if (!rc) {
+        cpupool_lock();
+        rc = join_pool(d, config);
+        if (!rc)
+            __atomic_store_n(&d->state, XENCORE_DOMAIN_PAUSED, __ATOMIC_RELEASE);
+        cpupool_unlock();
+    }
     if (rc) {
         printk("xencore: domain %s: not created (%d)\n", d->name, rc);
         flags = spin_lock_irqsave(&domain_list_lock);
         unlink_domain(d);
         spin_unlock_irqrestore(&domain_list_lock, flags);
         __atomic_fetch_sub(&live_domains, 1, __ATOMIC_ACQ_REL);
+        domain_release_events(d);
         domain_free(d);
         return rc;
     }
-    for (uint32_t i = 0; i < d->nr_vcpus; i++)
-        sched_vcpu_insert(d->vcpus[i]);
-    __atomic_store_n(&d->state, XENCORE_DOMAIN_PAUSED, __ATOMIC_RELEASE);
     printk("xencore: domain %s (dom%u): %llu MiB, %u vcpu%s, mapped 4k=%llu 2m=%llu 1g=%llu\n",
            d->name, d->domid, (unsigned long long)(d->memory_kib >> 10), d->nr_vcpus,
            d->nr_vcpus == 1 ? "" : "s", (unsigned long long)d->mapped[P2M_4K],
@@ -394,35 +551,50 @@ int xencore_domain_create(const struct xencore_domain_config *config, xencore_do
 
 /* ---- Control -------------------------------------------------------------- */
 
+/* The control calls hold the management lock (sched/cpupool.h), so a domain
+ * they act on cannot be destroyed or moved to another pool meanwhile; only
+ * domain_reap() may unlink one, and only once it shut down or crashed. */
+
 int xencore_domain_unpause(xencore_domid_t domid)
 {
+    cpupool_lock();
     unsigned long flags = spin_lock_irqsave(&domain_list_lock);
     struct domain *d = domain_find(domid);
     int rc = !d ? -XC_ENOENT : d->state != XENCORE_DOMAIN_PAUSED ? -XC_EPERM : 0;
-    if (!rc)
+    if (!rc) {
         __atomic_store_n(&d->state, XENCORE_DOMAIN_RUNNING, __ATOMIC_RELEASE);
+        /* Woken under the list lock: a reaper cannot free it meanwhile. */
+        for (uint32_t i = 0; i < d->nr_vcpus; i++)
+            sched_vcpu_wake(d->vcpus[i]);
+    }
     spin_unlock_irqrestore(&domain_list_lock, flags);
-    if (!rc)
-        kick_all(d);
+    cpupool_unlock();
     return rc;
 }
 
 int xencore_domain_pause(xencore_domid_t domid)
 {
+    cpupool_lock();
     unsigned long flags = spin_lock_irqsave(&domain_list_lock);
     struct domain *d = domain_find(domid);
     int rc = !d ? -XC_ENOENT : d->state != XENCORE_DOMAIN_RUNNING ? -XC_EPERM : 0;
-    if (!rc)
+    if (!rc) {
         __atomic_store_n(&d->state, XENCORE_DOMAIN_PAUSED, __ATOMIC_RELEASE);
+        domain_hold_locked(d); /* a vCPU still running may shut it down */
+    }
     spin_unlock_irqrestore(&domain_list_lock, flags);
-    if (!rc)
+    if (!rc) {
         for (uint32_t i = 0; i < d->nr_vcpus; i++)
             vcpu_sync(d->vcpus[i]);
+        domain_unhold();
+    }
+    cpupool_unlock();
     return rc;
 }
 
 int xencore_domain_destroy(xencore_domid_t domid)
 {
+    cpupool_lock();
     unsigned long flags = spin_lock_irqsave(&domain_list_lock);
     struct domain *d = domain_find(domid);
     if (d) {
@@ -430,10 +602,10 @@ int xencore_domain_destroy(xencore_domid_t domid)
         unlink_domain(d);
     }
     spin_unlock_irqrestore(&domain_list_lock, flags);
-    if (!d)
-        return -XC_ENOENT;
-    domain_destroy_locked_out(d);
-    return 0;
+    if (d)
+        domain_destroy_locked_out(d);
+    cpupool_unlock();
+    return d ? 0 : -XC_ENOENT;
 }
 
 int xencore_domain_get_info(xencore_domid_t domid, struct xencore_domain_info *info)

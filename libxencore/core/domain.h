@@ -142,6 +142,14 @@ void domain_crash(struct domain *d, const char *fmt, ...) __attribute__((format(
 void domain_reap(void);
 /* Number of live domains. */
 unsigned int domain_count(void);
+/* Keeps domain_reap() off @d (found under domain_list_lock, still held) while
+ * a management call waits for its vCPUs; domain_unhold() ends it. One domain
+ * at a time: callers hold the management lock (sched/cpupool.h). */
+void domain_hold_locked(struct domain *d);
+void domain_unhold(void);
+/* Calls @fn for every domain on the list, under domain_list_lock (so @fn
+ * must be short and take no lock that is held while taking that one). */
+void domain_for_each(void (*fn)(struct domain *d, void *arg), void *arg);
 
 /* Guest console output (console_io write): bytes go to the domain's ring and,
  * a line at a time, to the hypervisor console prefixed with the domain name. */

@@ -5,12 +5,19 @@
  * arch_copy_from_guest()/arch_copy_to_guest(), which fail with -EFAULT rather
  * than fault. Every number and sub-op not implemented returns -ENOSYS, so a
  * guest probing for features learns the truth. A call from guest user mode
- * (CPL != 0) is refused with -EPERM before anything is looked at. */
+ * (CPL != 0) is refused with -EPERM before anything is looked at.
+ *
+ * The handlers here copy arguments in and out and check what only the ABI
+ * knows (sizes, counts, which vCPU may do what); the work is done by the
+ * module that owns the state: event channels (event_channel.c), timers,
+ * blocking and guest time (vcpu_time.c), the scheduler. */
 #include <xencore/abi/guest.h>
 #include <xencore/xencore.h>
 
 #include "arch/arch.h"
 #include "core/domain.h"
+#include "core/event_channel.h"
+#include "core/vcpu_time.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "mm/p2m.h"
@@ -47,23 +54,6 @@ static long copy_out(struct vcpu *v, uint64_t gva, const void *src, size_t lengt
 static bool is_self(struct vcpu *v, uint16_t domid)
 {
     return domid == DOMID_SELF || domid == v->domain->domid;
-}
-
-static void update_time(struct vcpu *v, struct vcpu_time_info *t)
-{
-    /* Odd while we write: a guest reading meanwhile retries. */
-    uint32_t version = t->version | 1;
-    __atomic_store_n(&t->version, version, __ATOMIC_RELEASE);
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    arch_fill_vcpu_time(t);
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    __atomic_store_n(&t->version, version + 1, __ATOMIC_RELEASE);
-    (void)v;
-}
-
-static struct shared_info *shared_info_of(struct domain *d)
-{
-    return arch_phys_to_virt(d->shared_info_mfn << ARCH_PAGE_SHIFT);
 }
 
 /* ---- xen_version ---------------------------------------------------------- */
@@ -136,15 +126,30 @@ static long do_console_io(struct vcpu *v, const uint64_t *arg, bool *state_chang
 
 /* ---- sched_op ------------------------------------------------------------- */
 
+static long sched_poll(struct vcpu *v, uint64_t gva)
+{
+    struct sched_poll poll;
+    long rc = copy_in(v, &poll, gva, sizeof(poll));
+    if (rc)
+        return rc;
+    if (poll.nr_ports > SCHED_POLL_MAX_PORTS)
+        return -XC_EINVAL;
+    uint32_t ports[SCHED_POLL_MAX_PORTS];
+    rc = copy_in(v, ports, poll.ports, poll.nr_ports * sizeof(ports[0]));
+    if (rc)
+        return rc;
+    return vcpu_poll(v, ports, poll.nr_ports, poll.timeout);
+}
+
 static long do_sched_op(struct vcpu *v, const uint64_t *arg, bool *state_changed)
 {
-    *state_changed = true; /* yield, block and shutdown all ask the scheduler */
+    *state_changed = true; /* yield, block, poll and shutdown all ask the scheduler */
     switch (arg[0]) {
     case SCHEDOP_yield:
         sched_vcpu_yield(v);
         return 0;
     case SCHEDOP_block:
-        __atomic_store_n(&v->blocked, true, __ATOMIC_RELEASE);
+        vcpu_block(v);
         return 0;
     case SCHEDOP_shutdown: {
         struct sched_shutdown s;
@@ -156,6 +161,10 @@ static long do_sched_op(struct vcpu *v, const uint64_t *arg, bool *state_changed
         domain_shutdown(v->domain, (enum xencore_shutdown_reason)s.reason);
         return 0;
     }
+    case SCHEDOP_poll:
+        return sched_poll(v, arg[1]);
+    case SCHEDOP_remote_shutdown:
+        return -XC_EPERM; /* no domain here may stop another */
     default:
         return -XC_ENOSYS;
     }
@@ -181,9 +190,7 @@ static long add_to_physmap(struct vcpu *v, uint64_t gva)
     if (rc)
         return rc;
     d->shared_info_gfn = x.gpfn;
-    struct shared_info *si = shared_info_of(d);
-    for (uint32_t i = 0; i < d->nr_vcpus && i < XEN_LEGACY_MAX_VCPUS; i++)
-        update_time(d->vcpus[i], &si->vcpu_info[i].time);
+    vcpu_time_shared_info_mapped(d);
     return 0;
 }
 
@@ -241,28 +248,169 @@ static long do_memory_op(struct vcpu *v, const uint64_t *arg, bool *state_change
 
 /* ---- vcpu_op -------------------------------------------------------------- */
 
-static long do_vcpu_op(struct vcpu *v, const uint64_t *arg, bool *state_changed)
+#define VCPU_INFO_ALIGN 8 /* its 64-bit words are updated with atomics */
+
+/* initialise, up, down and register_vcpu_info may name any vCPU of the
+ * domain, from any of its vCPUs at once: they serialize on d->lock. */
+static long vcpu_initialise(struct vcpu *v, struct vcpu *target, uint64_t gva)
 {
-    struct domain *d = v->domain;
-    if (arg[0] != VCPUOP_register_vcpu_info)
-        return -XC_ENOSYS;
-    if (arg[1] >= d->nr_vcpus)
-        return -XC_ENOENT;
-    struct vcpu_register_vcpu_info r;
-    long rc = copy_in(v, &r, arg[2], sizeof(r));
+    struct vcpu_hvm_context ctx;
+    long rc = copy_in(v, &ctx, gva, sizeof(ctx));
     if (rc)
         return rc;
-    if (r.offset > ARCH_PAGE_SIZE - sizeof(struct vcpu_info) || r.mfn >= d->max_gfn)
+    struct domain *d = v->domain;
+    spin_lock(&d->lock);
+    /* Xen: a vCPU gets its start state once; a vCPU brought down keeps its
+     * state and resumes where it stopped when brought up again. */
+    if (__atomic_load_n(&target->initialised, __ATOMIC_ACQUIRE) || target->up)
+        rc = -XC_EEXIST;
+    else
+        rc = arch_vcpu_set_context(target, &ctx);
+    if (!rc)
+        __atomic_store_n(&target->initialised, true, __ATOMIC_RELEASE);
+    spin_unlock(&d->lock);
+    return rc;
+}
+
+static long vcpu_up(struct vcpu *target)
+{
+    struct domain *d = target->domain;
+    long rc = 0;
+    bool wake = false;
+    spin_lock(&d->lock);
+    if (!__atomic_load_n(&target->initialised, __ATOMIC_ACQUIRE)) {
+        rc = -XC_EINVAL;
+    } else if (!target->up) {
+        __atomic_store_n(&target->up, true, __ATOMIC_SEQ_CST);
+        wake = true;
+    }
+    spin_unlock(&d->lock);
+    if (wake)
+        sched_vcpu_wake(target);
+    return rc;
+}
+
+static long vcpu_down(struct vcpu *target)
+{
+    struct domain *d = target->domain;
+    bool others_up = false;
+    spin_lock(&d->lock);
+    for (uint32_t i = 0; i < d->nr_vcpus; i++)
+        if (d->vcpus[i] && d->vcpus[i] != target && d->vcpus[i]->up)
+            others_up = true;
+    if (others_up)
+        __atomic_store_n(&target->up, false, __ATOMIC_SEQ_CST);
+    spin_unlock(&d->lock);
+    if (!others_up) {
+        /* Xen: the last vCPU going down powers the domain off. */
+        domain_shutdown(d, XENCORE_SHUTDOWN_POWEROFF);
+        return 0;
+    }
+    /* Not runnable now: a CPU running it notices before the next entry. */
+    if (__atomic_load_n(&target->is_running, __ATOMIC_SEQ_CST))
+        sched_request_reschedule(__atomic_load_n(&target->processor, __ATOMIC_RELAXED));
+    sched_runstate_refresh(target);
+    return 0;
+}
+
+static long register_vcpu_info(struct vcpu *v, struct vcpu *target, uint64_t gva)
+{
+    struct domain *d = v->domain;
+    struct vcpu_register_vcpu_info r;
+    long rc = copy_in(v, &r, gva, sizeof(r));
+    if (rc)
+        return rc;
+    /* gfn 0 stands for "not registered" (struct vcpu), so it is refused. */
+    if (r.offset > ARCH_PAGE_SIZE - sizeof(struct vcpu_info) || r.offset % VCPU_INFO_ALIGN ||
+        r.mfn == 0 || r.mfn >= d->max_gfn)
         return -XC_EINVAL;
-    struct vcpu *target = d->vcpus[arg[1]];
     struct vcpu_info *info = p2m_gpa_to_virt(d, (r.mfn << ARCH_PAGE_SHIFT) + r.offset,
                                              sizeof(struct vcpu_info));
     if (!info)
         return -XC_EINVAL;
-    target->vcpu_info_gfn = r.mfn;
+    spin_lock(&d->lock);
+    if (__atomic_load_n(&target->vcpu_info_gfn, __ATOMIC_ACQUIRE)) {
+        spin_unlock(&d->lock);
+        return -XC_EINVAL; /* Xen: once only */
+    }
+    struct vcpu_info *old = evtchn_vcpu_info(target);
+    if (old)
+        memcpy(info, old, sizeof(*info));
+    else
+        memset(info, 0, sizeof(*info));
     target->vcpu_info_offset = r.offset;
-    update_time(target, &info->time);
+    __atomic_store_n(&target->vcpu_info_gfn, r.mfn, __ATOMIC_RELEASE);
+    spin_unlock(&d->lock);
+    /* As Xen does: everything may be pending, so nothing raised during the
+     * move is lost; the guest copes with a spurious upcall. */
+    __atomic_store_n(&info->evtchn_pending_sel, ~0ULL, __ATOMIC_SEQ_CST);
+    evtchn_mark_upcall_pending(target);
+    vcpu_time_refresh(target);
     return 0;
+}
+
+static long register_runstate_area(struct vcpu *v, struct vcpu *target, uint64_t gva)
+{
+    struct vcpu_register_runstate_memory_area area;
+    long rc = copy_in(v, &area, gva, sizeof(area));
+    if (rc)
+        return rc;
+    __atomic_store_n(&target->runstate_area_gva, area.addr, __ATOMIC_RELEASE);
+    /* Written at once only from the vCPU itself (its own page tables); any
+     * other gets it at its next state change. */
+    if (target == v)
+        vcpu_runstate_publish(v);
+    return 0;
+}
+
+static long do_vcpu_op(struct vcpu *v, const uint64_t *arg, bool *state_changed)
+{
+    struct domain *d = v->domain;
+    uint64_t cmd = arg[0], id = arg[1], gva = arg[2];
+    if (id >= d->nr_vcpus || !d->vcpus[id])
+        return -XC_ENOENT;
+    struct vcpu *target = d->vcpus[id];
+    switch (cmd) {
+    case VCPUOP_initialise:
+        return vcpu_initialise(v, target, gva);
+    case VCPUOP_up:
+        return vcpu_up(target);
+    case VCPUOP_down:
+        *state_changed = true; /* it may be the caller: it stops at once */
+        return vcpu_down(target);
+    case VCPUOP_is_up:
+        return __atomic_load_n(&target->up, __ATOMIC_ACQUIRE) ? 1 : 0;
+    case VCPUOP_get_runstate_info: {
+        struct vcpu_runstate_info info = {
+            .state = (int32_t)target->runstate,
+            .state_entry_time = target->runstate_entry_ns,
+        };
+        for (unsigned int i = 0; i < 4; i++)
+            info.time[i] = target->runstate_time[i];
+        return copy_out(v, gva, &info, sizeof(info));
+    }
+    case VCPUOP_register_runstate_memory_area:
+        return register_runstate_area(v, target, gva);
+    case VCPUOP_stop_periodic_timer:
+        return 0; /* PVH vCPUs have no periodic timer: nothing to stop (as Xen) */
+    case VCPUOP_set_singleshot_timer: {
+        if (target != v)
+            return -XC_EINVAL; /* Xen: only a vCPU's own */
+        struct vcpu_set_singleshot_timer t;
+        long rc = copy_in(v, &t, gva, sizeof(t));
+        return rc ? rc : vcpu_singleshot_set(v, t.timeout_abs_ns, t.flags);
+    }
+    case VCPUOP_stop_singleshot_timer:
+        if (target != v)
+            return -XC_EINVAL;
+        vcpu_singleshot_stop(v);
+        return 0;
+    case VCPUOP_register_vcpu_info:
+        *state_changed = true; /* an upcall is now pending */
+        return register_vcpu_info(v, target, gva);
+    default:
+        return -XC_ENOSYS; /* set_periodic_timer, send_nmi, ... */
+    }
 }
 
 /* ---- hvm_op, grant_table_op, event_channel_op ----------------------------- */
@@ -282,8 +430,8 @@ static long do_hvm_op(struct vcpu *v, const uint64_t *arg, bool *state_changed)
     if (arg[0] == HVMOP_set_param) {
         if (p.index != HVM_PARAM_CALLBACK_IRQ)
             return -XC_EPERM; /* the others are the toolstack's to set */
-        v->domain->hvm_params[p.index] = p.value;
-        return 0;
+        *state_changed = true; /* an upcall may be deliverable now */
+        return evtchn_set_callback_irq(v, p.value);
     }
     p.value = v->domain->hvm_params[p.index];
     return copy_out(v, arg[1], &p, sizeof(p));
@@ -321,9 +469,23 @@ static long do_grant_table_op(struct vcpu *v, const uint64_t *arg, bool *state_c
 
 static long do_event_channel_op(struct vcpu *v, const uint64_t *arg, bool *state_changed)
 {
-    (void)v;
-    (void)arg; /* init_control included: only the 2-level ABI, and that later */
-    return -XC_ENOSYS;
+    union evtchn_op_arg op;
+    size_t size = arg[0] <= UINT32_MAX ? evtchn_op_arg_size((unsigned int)arg[0]) : 0;
+    if (size == 0 || size > sizeof(op))
+        return -XC_ENOSYS; /* init_control and expand_array included: 2-level only */
+    long rc = copy_in(v, &op, arg[1], size);
+    if (rc)
+        return rc;
+    rc = evtchn_op(v, (unsigned int)arg[0], &op);
+    /* Sending to an IPI port of its own, unmasking, binding: the caller's own
+     * upcall may have become pending; otherwise it may re-enter at once. */
+    *state_changed = evtchn_upcall_deliverable(v);
+    bool has_output = arg[0] == EVTCHNOP_alloc_unbound || arg[0] == EVTCHNOP_bind_interdomain ||
+                      arg[0] == EVTCHNOP_bind_virq || arg[0] == EVTCHNOP_bind_ipi ||
+                      arg[0] == EVTCHNOP_status;
+    if (rc == 0 && has_output)
+        rc = copy_out(v, arg[1], &op, size);
+    return rc;
 }
 
 static const hypercall_fn hypercall_table[HYPERVISOR_MAX] = {

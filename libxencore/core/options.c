@@ -1,5 +1,5 @@
 /* Command-line options. The names follow Xen's where Xen has the same option
- * (maxcpus, x2apic, noreboot), so an operator's habits carry over. The line is
+ * (maxcpus, x2apic, noreboot, sched, credit2_runqueue, sched_ratelimit_us), so an operator's habits carry over. The line is
  * input from the boot loader: each word is checked, and a bad one is reported
  * and skipped rather than half-applied. */
 #include "core/options.h"
@@ -15,6 +15,9 @@ void options_defaults(struct core_options *options)
     options->allow_x2apic = true;
     options->noreboot = false;
     options->poweroff = false;
+    options->sched = 0;
+    options->credit2_runqueue = CREDIT2_RUNQUEUE_SOCKET;
+    options->sched_ratelimit_us = SCHED_DEFAULT_RATELIMIT_US;
 }
 
 static bool word_is(const char *word, size_t len, const char *name)
@@ -57,6 +60,50 @@ static const char *apply(struct core_options *options, const char *word, size_t 
         if (!value || parse_bool(value, value_len, &b))
             return "must be 0 or 1";
         options->allow_x2apic = b;
+        return NULL;
+    }
+    if (word_is(word, name_len, "sched")) {
+        static const struct {
+            const char *name;
+            enum xencore_scheduler id;
+        } scheds[] = {
+            { "credit", XENCORE_SCHED_CREDIT },
+            { "credit2", XENCORE_SCHED_CREDIT2 },
+            { "null", XENCORE_SCHED_NULL },
+        };
+        for (unsigned int i = 0; value && i < sizeof(scheds) / sizeof(scheds[0]); i++) {
+            if (word_is(value, value_len, scheds[i].name)) {
+                options->sched = scheds[i].id;
+                return NULL;
+            }
+        }
+        return "must be credit, credit2 or null";
+    }
+    if (word_is(word, name_len, "credit2_runqueue")) {
+        static const struct {
+            const char *name;
+            enum credit2_runqueue_arrangement arrangement;
+        } arrangements[] = {
+            { "socket", CREDIT2_RUNQUEUE_SOCKET },
+            { "l3", CREDIT2_RUNQUEUE_L3 },
+            { "cpu", CREDIT2_RUNQUEUE_CPU },
+            { "all", CREDIT2_RUNQUEUE_ALL },
+        };
+        for (unsigned int i = 0; value && i < sizeof(arrangements) / sizeof(arrangements[0]);
+             i++) {
+            if (word_is(value, value_len, arrangements[i].name)) {
+                options->credit2_runqueue = arrangements[i].arrangement;
+                return NULL;
+            }
+        }
+        return "must be socket, l3, cpu or all";
+    }
+    if (word_is(word, name_len, "sched_ratelimit_us")) {
+        unsigned long long n;
+        if (!value || xc_parse_u64(value, value_len, &n) ||
+            (n != 0 && (n < SCHED_RATELIMIT_MIN_US || n > SCHED_RATELIMIT_MAX_US)))
+            return "must be 0 (off) or a number of microseconds from 100 to 500000";
+        options->sched_ratelimit_us = (uint32_t)n;
         return NULL;
     }
     if (word_is(word, len, "noreboot")) {

@@ -62,11 +62,18 @@ _Noreturn void xencore_start(const struct xencore_boot_info *info, const struct 
     arch_paging_init(&boot_info);
     mm_enter_own_page_tables(&boot_info);
 
+    /* Before the CPUs come up: they join Pool-0, made with these. */
+    if (options.sched && sched_find_by_id(options.sched))
+        sched_default = sched_find_by_id(options.sched);
+    sched_credit2_runqueue = options.credit2_runqueue;
+    sched_ratelimit_us = options.sched_ratelimit_us;
+
     struct arch_options arch_options = { .allow_x2apic = options.allow_x2apic };
     arch_platform_init(&boot_info, &arch_options);
     cpus_bring_up(options.maxcpus);
     print_ready_line();
 
+    manifest_create_boot_pools(&boot_info); /* pools' scheduler state is not domain memory */
     if (options.poweroff) /* before the boot domains: it notes the free memory */
         schedule_poweroff_when_idle();
     manifest_start_boot_domains(&boot_info);

@@ -104,6 +104,15 @@ enum credit2_runqueue_arrangement {
     CREDIT2_RUNQUEUE_ALL = 3,    /* one for the whole pool */
 };
 extern enum credit2_runqueue_arrangement sched_credit2_runqueue;
+/* The rate limit new credit/credit2 pools start with (boot option
+ * sched_ratelimit_us=; 0 or SCHED_RATELIMIT_MIN_US..SCHED_RATELIMIT_MAX_US). */
+#define SCHED_DEFAULT_RATELIMIT_US 1000
+#define SCHED_RATELIMIT_MIN_US 100
+#define SCHED_RATELIMIT_MAX_US 500000
+extern uint32_t sched_ratelimit_us;
+
+/* True if @ops is a complete policy (a table being written may be empty). */
+bool sched_policy_available(const struct scheduler_ops *ops);
 
 /* Claims @v for this CPU: true if it is runnable, with v->is_running set
  * (call under the policy's lock). On false nothing is claimed. */
@@ -124,6 +133,10 @@ void sched_cpu_add(unsigned int cpu);       /* a CPU passed its checks: into Poo
 void sched_vcpu_insert(struct vcpu *v);
 void sched_vcpu_remove(struct vcpu *v);
 void sched_vcpu_wake(struct vcpu *v);
+/* @v is not on a CPU and its runnability changed without a wake (paused,
+ * brought down): brings its run state up to date. Never called by a policy
+ * (it takes a lock a policy's wake() is called under). */
+void sched_runstate_refresh(struct vcpu *v);
 /* The running vCPU yields: asks this CPU to choose again if that helps. */
 void sched_vcpu_yield(struct vcpu *v);
 /* Asks @cpu to choose again (from any CPU). */
@@ -131,8 +144,9 @@ void sched_request_reschedule(unsigned int cpu);
 
 /* One step of a CPU's loop, shared with the scheduler simulator:
  * schedule_put() after @prev left guest mode (NULL if the CPU was idle);
- * schedule_pick() chooses what runs next (NULL: idle) and arms the CPU's
- * scheduling timer. */
+ * schedule_pick() clears the CPU's reschedule flag, applies a pending pool
+ * change, chooses what runs next (NULL: idle) and arms the CPU's scheduling
+ * timer for the slice the policy asked for. */
 void schedule_put(unsigned int cpu, struct vcpu *prev);
 struct vcpu *schedule_pick(unsigned int cpu);
 

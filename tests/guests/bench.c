@@ -7,7 +7,15 @@
  * between two RDTSCs; the cost of an empty iteration of the same loop is
  * subtracted. Prints "bench: <operation> <n>" for hypercall (xen_version(0)
  * through the hypercall page), cpuid (leaf 0), rdmsr (0x1b) and yield
- * (sched_op yield through the page); tests/bench/run-bench.sh reads them. */
+ * (sched_op yield through the page, nothing else to run); then, with vCPU 1
+ * started (the domain has 2 vCPUs on one CPU):
+ *   yield2: sched_op yield while vCPU 1 yields too, so each yield switches
+ *           vCPUs: the ticks of the whole exchange over the yields both
+ *           vCPUs made (vCPU 1 counts its own), i.e. one yield with a switch;
+ *   evtchn-rtt: an event-channel round trip between the two vCPUs: vCPU 0
+ *           sends on an IPI port bound to vCPU 1 and polls its own port;
+ *           vCPU 1, blocked, takes the upcall and sends back from its handler.
+ * tests/bench/run-bench.sh reads them. */
 #include "runtime/runtime.h"
 
 const char guest_name[] = "bench";
@@ -96,6 +104,99 @@ static uint64_t per_operation(enum bench_op op, uint64_t empty_ticks, long *last
     return (net + BENCH_ITERATIONS / 2) / BENCH_ITERATIONS;
 }
 
+/* ---- Two vCPUs ------------------------------------------------------------------ */
+
+enum partner_mode { PARTNER_IDLE, PARTNER_YIELD, PARTNER_EVENTS, PARTNER_STOP };
+static volatile enum partner_mode partner_mode;
+static volatile uint64_t partner_yields;
+static uint32_t port_to_vcpu0, port_to_vcpu1;
+
+static void partner_reply(uint32_t port)
+{
+    (void)port;
+    evtchn_send_port(port_to_vcpu0);
+}
+
+static void partner(unsigned int id)
+{
+    (void)id;
+    upcall_setup();
+    for (;;) {
+        switch (partner_mode) {
+        case PARTNER_IDLE:
+            sched_op(SCHEDOP_yield, NULL);
+            break;
+        case PARTNER_YIELD:
+            partner_yields++;
+            sched_op(SCHEDOP_yield, NULL);
+            break;
+        case PARTNER_EVENTS:
+            wait_for_event(); /* the handler answers */
+            break;
+        case PARTNER_STOP:
+            return;
+        }
+    }
+}
+
+static void bench_two_vcpus(void)
+{
+    if (shared_info_map() == NULL || !check_eq_int("vCPU 1 started", 0, vcpu_start(1, partner))) {
+        return;
+    }
+    void *sched_stub = stub(HYPERVISOR_sched_op);
+    partner_mode = PARTNER_YIELD;
+    for (unsigned int i = 0; i < BENCH_WARMUP; i++) {
+        op_hypercall(sched_stub, SCHEDOP_yield, 0);
+    }
+    uint64_t partner_before = partner_yields;
+    uint64_t start = rdtsc();
+    for (unsigned int i = 0; i < BENCH_ITERATIONS; i++) {
+        op_hypercall(sched_stub, SCHEDOP_yield, 0);
+    }
+    uint64_t ticks = rdtsc() - start;
+    uint64_t partner_count = partner_yields - partner_before;
+    uint64_t yields = BENCH_ITERATIONS + partner_count;
+    printf("bench: yield2 %lu\n", (unsigned long)((ticks + yields / 2) / yields));
+    printf("bench: vCPU 1 yielded %lu times while vCPU 0 yielded %u times\n",
+           (unsigned long)partner_count, BENCH_ITERATIONS);
+    check(partner_count >= BENCH_ITERATIONS / 2, "yield with 2 vCPUs switches to the other");
+
+    partner_mode = PARTNER_IDLE;
+    if (!check_eq_int("IPI port for vCPU 0", 0, evtchn_bind_ipi_port(0, &port_to_vcpu0)) ||
+        !check_eq_int("IPI port for vCPU 1", 0, evtchn_bind_ipi_port(1, &port_to_vcpu1))) {
+        return;
+    }
+    evtchn_mask(port_to_vcpu0); /* vCPU 0 polls it */
+    evtchn_set_handler(port_to_vcpu1, partner_reply);
+    partner_mode = PARTNER_EVENTS;
+    uint64_t round_trips = 0;
+    /* A generous bound for the whole loop: a lost event fails, not hangs. */
+    uint64_t give_up = system_time_ns() + 60 * NS_PER_S;
+    bool lost = false;
+    start = 0;
+    for (unsigned int i = 0; i < BENCH_WARMUP + BENCH_ITERATIONS && !lost; i++) {
+        if (i == BENCH_WARMUP) {
+            start = rdtsc();
+        }
+        evtchn_send_port(port_to_vcpu1);
+        while (!evtchn_pending(port_to_vcpu0) && !lost) {
+            sched_poll_ports(&port_to_vcpu0, 1, give_up);
+            lost = !evtchn_pending(port_to_vcpu0) && system_time_ns() >= give_up;
+        }
+        evtchn_clear_pending(port_to_vcpu0);
+        round_trips += !lost;
+    }
+    ticks = rdtsc() - start;
+    printf("bench: evtchn-rtt %lu\n",
+           (unsigned long)((ticks + BENCH_ITERATIONS / 2) / BENCH_ITERATIONS));
+    check_eq_int("every event came back", BENCH_WARMUP + BENCH_ITERATIONS, (int64_t)round_trips);
+    check(evtchn_event_count(port_to_vcpu1) >= BENCH_ITERATIONS,
+          "vCPU 1 took the events in its upcall");
+    partner_mode = PARTNER_STOP;
+    evtchn_send_port(port_to_vcpu1);
+}
+
 void guest_main(const struct hvm_start_info *si, const char *cmdline)
 {
     (void)si;
@@ -121,4 +222,6 @@ void guest_main(const struct hvm_start_info *si, const char *cmdline)
     n = per_operation(OP_YIELD, empty, &last);
     printf("bench: yield %lu\n", (unsigned long)n);
     check_eq_int("sched_op yield returned 0", 0, last);
+
+    bench_two_vcpus();
 }

@@ -4,10 +4,14 @@
 #   boot-test.sh --emulator qemu|bochs --iso ISO --log LOG [--cpus N] [--model M]
 #                [--timeout SECONDS] [--expect REGEX]... [--reject REGEX]...
 #                [--qemu-arg ARG]... [--bochs-line LINE]... [--ips N]
+#                [--check COMMAND]...
 #
 # Passes when every --expect pattern (extended regex, one line each) appears
-# in the console log and no --reject pattern does. The emulator is stopped as
-# soon as the outcome is known (all expected lines seen and the machine off
+# in the console log, no --reject pattern does, and every --check command
+# (a shell command line; the log's path is appended as its last argument)
+# exits with status 0 once the run is over. A check judges what a pattern
+# cannot, such as numbers across lines (tests/system/check-shares.sh).
+# The emulator is stopped as soon as the outcome is known (all expected lines seen and the machine off
 # or quiet for a moment, or a rejected line seen), or at the timeout. On
 # failure the whole console log is printed, and Bochs' own log's tail.
 # --ips sets Bochs' emulated instructions per second (ips= on its cpu: line),
@@ -15,7 +19,7 @@
 set -u
 
 emulator="" iso="" log="" cpus=1 model="" timeout_s=120 ips=""
-expects=() rejects=() qemu_args=() bochs_lines=()
+expects=() rejects=() qemu_args=() bochs_lines=() checks=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --emulator) emulator=$2; shift 2 ;;
@@ -29,6 +33,7 @@ while [ $# -gt 0 ]; do
     --qemu-arg) qemu_args+=("$2"); shift 2 ;;
     --bochs-line) bochs_lines+=("$2"); shift 2 ;;
     --ips) ips=$2; shift 2 ;;
+    --check) checks+=("$2"); shift 2 ;;
     *) echo "boot-test.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -116,6 +121,13 @@ for p in "${rejects[@]}"; do
   grep -Eq -- "$p" "$log" && fail+="  unexpected: $p"$'\n'
 done
 [ "$outcome" = timeout ] && fail+="  the run hit the ${timeout_s}s timeout"$'\n'
+for c in "${checks[@]}"; do
+  if ! check_out=$(bash -c "$c \"\$1\"" check "$log" 2>&1); then
+    fail+="  check failed: $c"$'\n'"$(printf '%s\n' "$check_out" | sed 's/^/    /')"$'\n'
+  elif [ -n "$check_out" ]; then
+    printf '%s\n' "$check_out"
+  fi
+done
 
 echo "boot-test: $emulator ${model:-default} cpus=$cpus: $outcome after ${elapsed}s"
 if [ -n "$fail" ]; then

@@ -17,6 +17,7 @@
 
 #include "arch/host/arch_host.h"
 #include "core/options.h"
+#include "sched/sched.h"
 
 static int clear_console(void **state)
 {
@@ -39,6 +40,9 @@ static void assert_same_options(const struct core_options *a, const struct core_
     assert_int_equal(a->allow_x2apic, b->allow_x2apic);
     assert_int_equal(a->noreboot, b->noreboot);
     assert_int_equal(a->poweroff, b->poweroff);
+    assert_int_equal(a->sched, b->sched);
+    assert_int_equal(a->credit2_runqueue, b->credit2_runqueue);
+    assert_int_equal(a->sched_ratelimit_us, b->sched_ratelimit_us);
 }
 
 /* Expects @line to be rejected as one word, with no option changed and a
@@ -69,6 +73,9 @@ static void test_defaults(void **state)
     assert_true(o.allow_x2apic);
     assert_false(o.noreboot);
     assert_false(o.poweroff);
+    assert_int_equal(o.sched, 0); /* not given: Pool-0 gets credit2 */
+    assert_int_equal(o.credit2_runqueue, CREDIT2_RUNQUEUE_SOCKET);
+    assert_int_equal(o.sched_ratelimit_us, 1000);
 }
 
 static void test_empty_line(void **state)
@@ -147,6 +154,73 @@ static void test_noreboot_and_poweroff(void **state)
     assert_string_equal(host_console_text(), "");
 }
 
+static void test_sched(void **state)
+{
+    (void)state;
+    struct core_options o = defaults();
+    assert_int_equal(options_parse(&o, "sched=null", "command line"), 0);
+    assert_int_equal(o.sched, XENCORE_SCHED_NULL);
+    assert_int_equal(options_parse(&o, "sched=credit", "command line"), 0);
+    assert_int_equal(o.sched, XENCORE_SCHED_CREDIT);
+    assert_int_equal(options_parse(&o, "sched=credit2", "command line"), 0);
+    assert_int_equal(o.sched, XENCORE_SCHED_CREDIT2);
+    assert_string_equal(host_console_text(), "");
+
+    /* Xen's other schedulers, case and prefixes: reported, default kept. */
+    assert_word_rejected("sched=rtds", "sched=rtds", "must be credit, credit2 or null");
+    assert_word_rejected("sched=arinc653", "sched=arinc653", "must be credit, credit2 or null");
+    assert_word_rejected("sched=Credit2", "sched=Credit2", "must be credit, credit2 or null");
+    assert_word_rejected("sched=cred", "sched=cred", "must be credit, credit2 or null");
+    assert_word_rejected("sched=credit22", "sched=credit22", "must be credit, credit2 or null");
+    assert_word_rejected("sched=", "sched=", "must be credit, credit2 or null");
+    assert_word_rejected("sched", "sched", "must be credit, credit2 or null");
+}
+
+static void test_credit2_runqueue(void **state)
+{
+    (void)state;
+    struct core_options o = defaults();
+    assert_int_equal(options_parse(&o, "credit2_runqueue=all", "command line"), 0);
+    assert_int_equal(o.credit2_runqueue, CREDIT2_RUNQUEUE_ALL);
+    assert_int_equal(options_parse(&o, "credit2_runqueue=cpu", "command line"), 0);
+    assert_int_equal(o.credit2_runqueue, CREDIT2_RUNQUEUE_CPU);
+    assert_int_equal(options_parse(&o, "credit2_runqueue=l3", "command line"), 0);
+    assert_int_equal(o.credit2_runqueue, CREDIT2_RUNQUEUE_L3);
+    assert_int_equal(options_parse(&o, "credit2_runqueue=socket", "command line"), 0);
+    assert_int_equal(o.credit2_runqueue, CREDIT2_RUNQUEUE_SOCKET);
+    assert_string_equal(host_console_text(), "");
+
+    assert_word_rejected("credit2_runqueue=node", "credit2_runqueue=node",
+                         "must be socket, l3, cpu or all");
+    assert_word_rejected("credit2_runqueue=", "credit2_runqueue=", "must be socket, l3, cpu or all");
+    assert_word_rejected("credit2_runqueue", "credit2_runqueue", "must be socket, l3, cpu or all");
+    /* The rejection keeps the value set before it. */
+    o = defaults();
+    assert_int_equal(options_parse(&o, "credit2_runqueue=all credit2_runqueue=L3", "command line"),
+                     1);
+    assert_int_equal(o.credit2_runqueue, CREDIT2_RUNQUEUE_ALL);
+}
+
+static void test_sched_ratelimit(void **state)
+{
+    (void)state;
+    struct core_options o = defaults();
+    assert_int_equal(options_parse(&o, "sched_ratelimit_us=0", "command line"), 0);
+    assert_int_equal(o.sched_ratelimit_us, 0);
+    assert_int_equal(options_parse(&o, "sched_ratelimit_us=100", "command line"), 0);
+    assert_int_equal(o.sched_ratelimit_us, 100);
+    assert_int_equal(options_parse(&o, "sched_ratelimit_us=500000", "command line"), 0);
+    assert_int_equal(o.sched_ratelimit_us, 500000);
+    assert_string_equal(host_console_text(), "");
+
+    const char *reason = "must be 0 (off) or a number of microseconds from 100 to 500000";
+    assert_word_rejected("sched_ratelimit_us=99", "sched_ratelimit_us=99", reason);
+    assert_word_rejected("sched_ratelimit_us=500001", "sched_ratelimit_us=500001", reason);
+    assert_word_rejected("sched_ratelimit_us=4294968296", "sched_ratelimit_us=4294968296", reason);
+    assert_word_rejected("sched_ratelimit_us=1ms", "sched_ratelimit_us=1ms", reason);
+    assert_word_rejected("sched_ratelimit_us", "sched_ratelimit_us", reason);
+}
+
 static void test_unknown_word(void **state)
 {
     (void)state;
@@ -156,6 +230,7 @@ static void test_unknown_word(void **state)
     assert_word_rejected("maxcpusx=4", "maxcpusx=4", "is not an option");
     assert_word_rejected("norebootx", "norebootx", "is not an option");
     assert_word_rejected("power", "power", "is not an option");
+    assert_word_rejected("scheduler=null", "scheduler=null", "is not an option");
 }
 
 /* A bad word does not stop the good ones around it, and each bad word is
@@ -202,6 +277,9 @@ int main(void)
         cmocka_unit_test_setup(test_maxcpus_rejected, clear_console),
         cmocka_unit_test_setup(test_x2apic, clear_console),
         cmocka_unit_test_setup(test_noreboot_and_poweroff, clear_console),
+        cmocka_unit_test_setup(test_sched, clear_console),
+        cmocka_unit_test_setup(test_credit2_runqueue, clear_console),
+        cmocka_unit_test_setup(test_sched_ratelimit, clear_console),
         cmocka_unit_test_setup(test_unknown_word, clear_console),
         cmocka_unit_test_setup(test_mixed_line, clear_console),
         cmocka_unit_test_setup(test_spaces_and_tabs, clear_console),

@@ -279,9 +279,14 @@ enum hvm_result hvm_handle_hypercall_in_mode(struct vcpu *v, unsigned int cpl, b
     return handle_hypercall(v, false, cpl, long_mode);
 }
 
+/* HLT waits for an event, as SCHEDOP_block does: the core blocks the vCPU
+ * unless an upcall is already pending (then it goes on at once), and wakes
+ * it when one arrives; the run loop then re-checks and delivers it. With
+ * IF clear the upcall cannot be delivered, but the vCPU still wakes, as a
+ * CPU leaves HLT for an interrupt it then holds pending. */
 enum hvm_result hvm_handle_hlt(struct vcpu *v)
 {
-    v->blocked = true;
+    vcpu_block(v);
     return HVM_ADVANCE; /* past the HLT; it resumes there when woken */
 }
 
@@ -300,7 +305,7 @@ enum hvm_result hvm_handle_io(struct vcpu *v, uint16_t port, unsigned int size, 
     return HVM_ADVANCE;
 }
 
-static uint64_t cr4_allowed(void)
+uint64_t hvm_cr4_allowed(void)
 {
     uint64_t allowed = CR4_GUEST_CANDIDATES;
     struct cpuid_regs l1 = cpuid(1), l7 = cpuid_count(7, 0);
@@ -332,7 +337,7 @@ enum hvm_result hvm_handle_cr_write(struct vcpu *v, unsigned int cr, uint64_t va
             ((value & CR0_PG) && (state.efer & EFER_LME) && !(state.cr4 & CR4_PAE)))
             return inject_gp(v);
     } else if (cr == 4) {
-        if ((value & ~cr4_allowed()) || ((state.efer & EFER_LMA) && !(value & CR4_PAE)) ||
+        if ((value & ~hvm_cr4_allowed()) || ((state.efer & EFER_LMA) && !(value & CR4_PAE)) ||
             ((value & CR4_PCIDE) && !(state.efer & EFER_LMA)))
             return inject_gp(v);
     } else {

@@ -36,6 +36,7 @@
 #include "x86/insn.h"
 #include "x86/regs.h"
 #include "x86/traps.h"
+#include "x86/vcpu_context.h"
 
 _Static_assert(__builtin_offsetof(struct arch_vcpu, gprs) == 0, "gprs at offset 0");
 
@@ -51,18 +52,6 @@ static const uint32_t passthrough_msrs[] = {
     MSR_CSTAR,       MSR_SFMASK,       MSR_FS_BASE,      MSR_GS_BASE, MSR_KERNEL_GS_BASE,
 };
 
-/* The PVH entry state (GUEST-ABI.md): flat 32-bit segments from a GDT the
- * guest has not loaded yet; only the hidden parts matter. */
-#define PVH_SEL_CODE 0x08
-#define PVH_SEL_DATA 0x10
-#define PVH_SEL_TSS 0x18
-#define PVH_SEG_LIMIT 0xffffffffU
-#define PVH_TSS_LIMIT 0x67U
-#define PVH_ATTR_CODE                                                                              \
-    (SEG_TYPE_CODE_RX_ACCESSED | VMCB_ATTR_S | VMCB_ATTR_P | VMCB_ATTR_DB | VMCB_ATTR_G)
-#define PVH_ATTR_DATA                                                                              \
-    (SEG_TYPE_DATA_RW_ACCESSED | VMCB_ATTR_S | VMCB_ATTR_P | VMCB_ATTR_DB | VMCB_ATTR_G)
-#define PVH_ATTR_TSS (SEG_TYPE_TSS32_BUSY | VMCB_ATTR_P)
 #define X86_CR0_ET (1ULL << 4)
 #define X86_RFLAGS_FIXED 0x2ULL /* bit 1 reads as one */
 #define X86_DR6_INIT 0xffff0ff0ULL
@@ -169,48 +158,80 @@ static int svm_cpu_init(void)
 
 /* ---- vCPUs --------------------------------------------------------------------- */
 
-static struct vmcb_segment pvh_segment(uint16_t selector, uint16_t attrib, uint32_t limit)
+/* Clears V_IRQ and the VINTR intercept: no interrupt window. */
+static void svm_window_close(struct svm_vcpu *sv)
 {
-    return (struct vmcb_segment){.selector = selector, .attrib = attrib, .limit = limit};
+    struct vmcb *vmcb = sv->vmcb;
+    vmcb->vintr &= ~(SVM_VINTR_IRQ | SVM_VINTR_IGN_TPR | SVM_VINTR_PRIO_MASK);
+    vmcb->intercept_misc1 &= ~SVM_INTERCEPT1_VINTR;
+    sv->vmcb_dirty |= SVM_CLEAN_TPR | SVM_CLEAN_INTERCEPTS;
 }
 
-static void svm_vcpu_set_pvh_entry(struct vcpu *v, uint32_t entry, uint32_t ebx)
+/* A start state (PVH entry or VCPUOP_initialise, already checked): the
+ * VMCB is memory, so it is written at once; the vCPU is not running. */
+static void svm_write_start_state(struct svm_vcpu *sv, const struct hvm_start_state *start)
 {
-    struct svm_vcpu *sv = svm_vcpu_of(v);
     struct vmcb *vmcb = sv->vmcb;
+    struct vmcb_segment *const segments[HVM_SEG_COUNT] = {
+        [HVM_SEG_ES] = &vmcb->es, [HVM_SEG_CS] = &vmcb->cs, [HVM_SEG_SS] = &vmcb->ss,
+        [HVM_SEG_DS] = &vmcb->ds, [HVM_SEG_FS] = &vmcb->fs, [HVM_SEG_GS] = &vmcb->gs,
+        [HVM_SEG_TR] = &vmcb->tr, [HVM_SEG_LDTR] = &vmcb->ldtr,
+    };
+    for (unsigned int i = 0; i < HVM_SEG_COUNT; i++) {
+        const struct hvm_segment *seg = &start->segments[i];
+        *segments[i] = (struct vmcb_segment){
+            .selector = seg->selector, .attrib = seg->attr, .limit = seg->limit, .base = seg->base};
+    }
+    vmcb->gdtr = (struct vmcb_segment){0};
+    vmcb->idtr = (struct vmcb_segment){0};
+    /* The CPL is SS.DPL (APM 15.5.1). */
+    vmcb->cpl = (uint8_t)((start->segments[HVM_SEG_SS].attr >> SEG_AR_DPL_SHIFT) & SEG_AR_DPL_MASK);
 
-    memset(&sv->arch.gprs, 0, sizeof(sv->arch.gprs));
-    sv->arch.gprs.rbx = ebx;
+    struct hvm_gprs *g = &sv->arch.gprs;
+    memset(g, 0, sizeof(*g));
+    g->rax = start->rax;
+    g->rcx = start->rcx;
+    g->rdx = start->rdx;
+    g->rbx = start->rbx;
+    g->rbp = start->rbp;
+    g->rsi = start->rsi;
+    g->rdi = start->rdi;
+    vmcb->rax = start->rax;
 
-    struct vmcb_segment data = pvh_segment(PVH_SEL_DATA, PVH_ATTR_DATA, PVH_SEG_LIMIT);
-    vmcb->cs = pvh_segment(PVH_SEL_CODE, PVH_ATTR_CODE, PVH_SEG_LIMIT);
-    vmcb->ds = vmcb->es = vmcb->ss = vmcb->fs = vmcb->gs = data;
-    vmcb->tr = pvh_segment(PVH_SEL_TSS, PVH_ATTR_TSS, PVH_TSS_LIMIT);
-    vmcb->ldtr = pvh_segment(0, 0, 0);
-    vmcb->gdtr = pvh_segment(0, 0, 0);
-    vmcb->idtr = pvh_segment(0, 0, 0);
-    vmcb->cpl = 0;
-
-    sv->efer = 0;
-    vmcb->efer = EFER_SVME; /* required by VMRUN; the guest never sees it */
-    vmcb->cr0 = X86_CR0_PE | X86_CR0_ET;
+    sv->efer = start->efer;
+    vmcb->efer = start->efer | EFER_SVME; /* required by VMRUN; the guest never sees it */
+    vmcb->cr0 = start->cr0 | X86_CR0_ET;
     vmcb->cr2 = 0;
-    vmcb->cr3 = 0;
-    vmcb->cr4 = 0;
+    vmcb->cr3 = start->cr3;
+    vmcb->cr4 = start->cr4;
     vmcb->dr6 = X86_DR6_INIT;
     vmcb->dr7 = X86_DR7_INIT;
-    vmcb->rflags = X86_RFLAGS_FIXED;
-    vmcb->rip = entry;
-    vmcb->rsp = 0;
-    vmcb->rax = 0;
+    vmcb->rflags = start->rflags | X86_RFLAGS_FIXED;
+    vmcb->rip = start->rip;
+    vmcb->rsp = start->rsp;
     vmcb->star = vmcb->lstar = vmcb->cstar = vmcb->sfmask = vmcb->kernel_gs_base = 0;
     vmcb->sysenter_cs = vmcb->sysenter_esp = vmcb->sysenter_eip = 0;
     vmcb->g_pat = SVM_GUEST_PAT_DEFAULT;
     vmcb->event_inject = 0;
     vmcb->interrupt_state = 0;
+    memset(sv->dr, 0, sizeof(sv->dr));
+    svm_window_close(sv);
+    hvm_interrupt_window_reset(sv->arch.vcpu);
 
     sv->vmcb_dirty = SVM_CLEAN_ALL;
     svm_vcpu_flush_tlb(sv);
+}
+
+static void svm_vcpu_set_pvh_entry(struct vcpu *v, uint32_t entry, uint32_t ebx)
+{
+    struct hvm_start_state pvh;
+    hvm_pvh_start_state(&pvh, entry, ebx);
+    svm_write_start_state(svm_vcpu_of(v), &pvh);
+}
+
+static void svm_vcpu_set_start_state(struct vcpu *v, const struct hvm_start_state *state)
+{
+    svm_write_start_state(svm_vcpu_of(v), state);
 }
 
 static void svm_vmcb_init_controls(struct svm_vcpu *sv)
@@ -344,16 +365,27 @@ static void svm_prepare_entry(struct svm_vcpu *sv, struct svm_cpu *pc, unsigned 
     pc->last_vmcb_phys = vmcb_phys;
 }
 
-static void svm_vcpu_run(struct vcpu *v)
+/* The guest's DR0-DR3 into the CPU, and back (see svm_vcpu.dr). */
+static void svm_debug_registers_load(const struct svm_vcpu *sv)
 {
-    struct svm_vcpu *sv = svm_vcpu_of(v);
-    struct vmcb *vmcb = sv->vmcb;
-    unsigned int cpu = arch_this_cpu();
-    struct svm_cpu *pc = &svm_cpus[cpu];
+    __asm__ volatile("mov %0, %%dr0" ::"r"(sv->dr[0]));
+    __asm__ volatile("mov %0, %%dr1" ::"r"(sv->dr[1]));
+    __asm__ volatile("mov %0, %%dr2" ::"r"(sv->dr[2]));
+    __asm__ volatile("mov %0, %%dr3" ::"r"(sv->dr[3]));
+}
 
-    /* Orders the scheduler's is_running = true before our first look at the
-     * p2m generation; svm_npt.c relies on it to free replaced tables. */
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+static void svm_debug_registers_save(struct svm_vcpu *sv)
+{
+    __asm__ volatile("mov %%dr0, %0" : "=r"(sv->dr[0]));
+    __asm__ volatile("mov %%dr1, %0" : "=r"(sv->dr[1]));
+    __asm__ volatile("mov %%dr2, %0" : "=r"(sv->dr[2]));
+    __asm__ volatile("mov %%dr3, %0" : "=r"(sv->dr[3]));
+}
+
+static void svm_vcpu_run_loop(struct svm_vcpu *sv, struct svm_cpu *pc, unsigned int cpu)
+{
+    struct vcpu *v = sv->arch.vcpu;
+    struct vmcb *vmcb = sv->vmcb;
     for (;;) {
         cli();
         if (!vcpu_runnable(v) || core_cpu_should_reschedule()) {
@@ -361,6 +393,7 @@ static void svm_vcpu_run(struct vcpu *v)
             return;
         }
         hvm_vcpu_load(v);
+        hvm_deliver_upcall(v); /* every pass here follows a change of state */
         svm_prepare_entry(sv, pc, cpu);
         vmcb->rax = sv->arch.gprs.rax;
         /* Runs the guest until an exit that needs more than svm_exit.c's
@@ -371,6 +404,19 @@ static void svm_vcpu_run(struct vcpu *v)
             return;
         }
     }
+}
+
+static void svm_vcpu_run(struct vcpu *v)
+{
+    struct svm_vcpu *sv = svm_vcpu_of(v);
+    unsigned int cpu = arch_this_cpu();
+
+    /* Orders the scheduler's is_running = true before our first look at the
+     * p2m generation; svm_npt.c relies on it to free replaced tables. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    svm_debug_registers_load(sv);
+    svm_vcpu_run_loop(sv, &svm_cpus[cpu], cpu);
+    svm_debug_registers_save(sv); /* the next vCPU here loads its own */
 }
 
 /* ---- State for the neutral handlers --------------------------------------------- */
@@ -397,20 +443,49 @@ void svm_get_mode(struct vcpu *v, unsigned int *cpl, bool *long_mode_code)
     *long_mode_code = (vmcb->cs.attrib & VMCB_ATTR_L) && (vmcb->efer & EFER_LMA);
 }
 
-/* An exception with its error code; a vector of 32 or more is delivered as an
- * external interrupt (the caller checked that the guest takes interrupts). */
+/* An exception (@vector < 32) with its error code, for the next VMRUN.
+ * Interrupts go through svm_inject_interrupt(). */
 void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
 {
     struct vmcb *vmcb = svm_vcpu_of(v)->vmcb;
-    uint64_t event = SVM_EVENT_VALID | vector;
-    if (vector < X86_EXCEPTION_COUNT) {
-        event |= SVM_EVENT_TYPE_EXCEPTION;
-        if (has_error)
-            event |= SVM_EVENT_ERROR_VALID | ((uint64_t)error << SVM_EVENT_ERROR_SHIFT);
-    } else {
-        event |= SVM_EVENT_TYPE_INTR;
-    }
+    uint64_t event = SVM_EVENT_VALID | SVM_EVENT_TYPE_EXCEPTION | (vector & (X86_EXCEPTION_COUNT - 1));
+    if (has_error)
+        event |= SVM_EVENT_ERROR_VALID | ((uint64_t)error << SVM_EVENT_ERROR_SHIFT);
     vmcb->event_inject = event;
+}
+
+/* EVENTINJ delivers whatever it holds, whatever the guest's IF (APM 15.20):
+ * an external interrupt only goes there once the guest can take one. */
+static bool svm_interrupt_deliverable(struct vcpu *v)
+{
+    const struct vmcb *vmcb = svm_vcpu_of(v)->vmcb;
+    return !(vmcb->event_inject & SVM_EVENT_VALID) && (vmcb->rflags & X86_RFLAGS_IF) &&
+           !(vmcb->interrupt_state & SVM_INTERRUPT_SHADOW);
+}
+
+static void svm_inject_interrupt(struct vcpu *v, uint8_t vector)
+{
+    svm_vcpu_of(v)->vmcb->event_inject = SVM_EVENT_VALID | SVM_EVENT_TYPE_INTR | vector;
+}
+
+/* The interrupt window: a virtual interrupt (V_IRQ, TPR ignored) that the
+ * CPU would take as soon as the guest's IF and shadow allow, intercepted
+ * (VINTR) before it is taken; svm_exit.c then closes the window and the run
+ * loop re-checks. Its vector never reaches the guest. */
+static void svm_interrupt_window(struct vcpu *v, bool open)
+{
+    struct svm_vcpu *sv = svm_vcpu_of(v);
+    struct vmcb *vmcb = sv->vmcb;
+    bool is_open = (vmcb->intercept_misc1 & SVM_INTERCEPT1_VINTR) != 0;
+    if (open == is_open)
+        return;
+    if (!open) {
+        svm_window_close(sv);
+        return;
+    }
+    vmcb->vintr |= SVM_VINTR_IRQ | SVM_VINTR_IGN_TPR | SVM_VINTR_PRIO_MASK;
+    vmcb->intercept_misc1 |= SVM_INTERCEPT1_VINTR;
+    sv->vmcb_dirty |= SVM_CLEAN_TPR | SVM_CLEAN_INTERCEPTS;
 }
 
 /* ---- The ops ----------------------------------------------------------------------- */
@@ -432,6 +507,10 @@ static struct hvm_ops svm_ops = {
     .get_state = svm_get_state,
     .get_mode = svm_get_mode,
     .inject_exception = svm_inject_exception,
+    .interrupt_deliverable = svm_interrupt_deliverable,
+    .inject_interrupt = svm_inject_interrupt,
+    .interrupt_window = svm_interrupt_window,
+    .vcpu_set_start_state = svm_vcpu_set_start_state,
 };
 
 const struct hvm_ops *svm_probe(void)

@@ -25,7 +25,10 @@
  * back through the run loop (SVM_NEXT_RECHECK), and a CPUID, an MSR access
  * or a plain hypercall re-enters at once. The p2m generation is compared on
  * every fast resume anyway: this CPU can change its own domain's p2m without
- * kicking itself. */
+ * kicking itself. The event-channel upcall is delivered by the run loop
+ * (hvm_deliver_upcall, hvm/upcall.c): it becomes pending only in those same
+ * ways, or the VINTR exit of an interrupt window we opened says the guest
+ * can now take it, which goes back through the run loop as well. */
 #include <stddef.h>
 
 #include "lib/string.h"
@@ -485,6 +488,11 @@ static enum hvm_result svm_dispatch(struct vcpu *v, struct vmcb *vmcb, enum svm_
     case SVM_EXIT_NMI:
         /* Still pending (IF was clear at STGI): let the host's IDT take it. */
         __asm__ volatile("sti; nop; cli" ::: "memory");
+        *next = SVM_NEXT_RECHECK;
+        return HVM_RETRY;
+    case SVM_EXIT_VINTR:
+        /* The interrupt window opened: the run loop delivers the upcall. */
+        hvm_interrupt_window_exit(v);
         *next = SVM_NEXT_RECHECK;
         return HVM_RETRY;
     case SVM_EXIT_CPUID:

@@ -86,6 +86,10 @@ struct svm_vcpu {
                                * loop's svm_prepare_entry() */
     bool ran;                 /* has run at least once (arch.last_cpu is valid) */
     enum svm_next next;       /* why svm_enter() returned to the run loop */
+    /* DR0-DR3 while off the CPU: VMRUN switches only DR6/DR7 (in the VMCB),
+     * and guest accesses to the others do not exit, so the run loop loads
+     * them on arrival and saves them on leaving. */
+    uint64_t dr[4];
 };
 _Static_assert(sizeof(struct svm_vcpu) <= 4096, "struct svm_vcpu fits a frame");
 _Static_assert(__builtin_offsetof(struct svm_vcpu, arch) == 0, "arch_vcpu first");

@@ -54,20 +54,6 @@
 
 _Static_assert(__builtin_offsetof(struct arch_vcpu, gprs) == 0, "gprs first in arch_vcpu");
 
-/* The guest's PVH entry state (GUEST-ABI.md): flat 4 GiB segments. */
-#define PVH_CS_SELECTOR 0x08
-#define PVH_DS_SELECTOR 0x10
-#define PVH_TR_SELECTOR 0x18
-#define PVH_FLAT_LIMIT 0xffffffffULL
-#define PVH_TSS_LIMIT 0x67 /* a 32-bit TSS is 104 bytes */
-#define PVH_CODE_ACCESS                                                                            \
-    (VMX_SEGMENT_TYPE_CODE_READ_ACCESSED | VMX_SEGMENT_CODE_OR_DATA | VMX_SEGMENT_PRESENT |        \
-     VMX_SEGMENT_DEFAULT_BIG | VMX_SEGMENT_GRANULARITY) /* 0xc09b */
-#define PVH_DATA_ACCESS                                                                            \
-    (VMX_SEGMENT_TYPE_DATA_WRITE_ACCESSED | VMX_SEGMENT_CODE_OR_DATA | VMX_SEGMENT_PRESENT |       \
-     VMX_SEGMENT_DEFAULT_BIG | VMX_SEGMENT_GRANULARITY)                  /* 0xc093 */
-#define PVH_TSS_ACCESS (VMX_SEGMENT_TYPE_BUSY_TSS | VMX_SEGMENT_PRESENT) /* 0x008b */
-
 /* The MSR bitmap (24.6.9): four 1 KiB bitmaps, a set bit intercepts. */
 #define MSR_BITMAP_READ_LOW 0x000  /* MSRs 0x00000000..0x00001fff */
 #define MSR_BITMAP_READ_HIGH 0x400 /* MSRs 0xc0000000..0xc0001fff */
@@ -180,6 +166,13 @@ static bool probe_controls(uint64_t basic)
 
     if (!((proc_cap >> VMX_CTLS_ALLOWED1_SHIFT) & VMX_PROC_SECONDARY_CONTROLS)) {
         printk("vmx: unusable: no secondary processor-based controls (needed for EPT)\n");
+        return false;
+    }
+    /* Off in every VMCS; switched on per vCPU while an upcall waits for the
+     * guest to take interrupts (hvm_deliver_upcall). So it is "forbidden"
+     * below, as a control we never want forced on, but it must be allowed. */
+    if (!((proc_cap >> VMX_CTLS_ALLOWED1_SHIFT) & VMX_PROC_INTERRUPT_WINDOW_EXITING)) {
+        printk("vmx: unusable: no interrupt-window exiting\n");
         return false;
     }
     uint64_t proc2_cap = rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2);
@@ -505,50 +498,61 @@ static void vmcs_write_host_cpu_state(void)
         vmwrite(VMCS_HOST_IA32_PAT, rdmsr(VMX_MSR_PAT));
 }
 
-/* The guest's state at PVH entry (GUEST-ABI.md): 32-bit protected mode,
- * paging off, flat segments, EBX = start info, nothing pending. */
-static void vmcs_write_pvh_state(struct vmx_vcpu *vx, uint32_t entry, uint32_t ebx)
+/* VMX access rights from the packed 12-bit attributes (x86/vcpu_context.h):
+ * descriptor bits 55:52 sit at 15:12 here, and a null segment is unusable. */
+static uint32_t vmx_access_rights(uint16_t attr)
+{
+    if (attr == 0)
+        return VMX_SEGMENT_UNUSABLE;
+    return (attr & 0xffU) | ((uint32_t)(attr & 0xf00U) << 4);
+}
+
+/* A start state (PVH entry or VCPUOP_initialise, already checked) with
+ * nothing pending, no descriptor tables and debug state at reset (VMCS
+ * current, interrupts off). */
+static void vmcs_write_start_state(struct vmx_vcpu *vx, const struct hvm_start_state *start)
 {
     static const struct {
-        uint32_t selector, limit, access;
-        uint64_t base;
-    } segments[] = {
-        {VMCS_GUEST_ES_SELECTOR, VMCS_GUEST_ES_LIMIT, VMCS_GUEST_ES_ACCESS, VMCS_GUEST_ES_BASE},
-        {VMCS_GUEST_CS_SELECTOR, VMCS_GUEST_CS_LIMIT, VMCS_GUEST_CS_ACCESS, VMCS_GUEST_CS_BASE},
-        {VMCS_GUEST_SS_SELECTOR, VMCS_GUEST_SS_LIMIT, VMCS_GUEST_SS_ACCESS, VMCS_GUEST_SS_BASE},
-        {VMCS_GUEST_DS_SELECTOR, VMCS_GUEST_DS_LIMIT, VMCS_GUEST_DS_ACCESS, VMCS_GUEST_DS_BASE},
-        {VMCS_GUEST_FS_SELECTOR, VMCS_GUEST_FS_LIMIT, VMCS_GUEST_FS_ACCESS, VMCS_GUEST_FS_BASE},
-        {VMCS_GUEST_GS_SELECTOR, VMCS_GUEST_GS_LIMIT, VMCS_GUEST_GS_ACCESS, VMCS_GUEST_GS_BASE},
+        uint32_t selector, limit, access, base;
+    } fields[HVM_SEG_COUNT] = {
+        [HVM_SEG_ES] = {VMCS_GUEST_ES_SELECTOR, VMCS_GUEST_ES_LIMIT, VMCS_GUEST_ES_ACCESS,
+                        VMCS_GUEST_ES_BASE},
+        [HVM_SEG_CS] = {VMCS_GUEST_CS_SELECTOR, VMCS_GUEST_CS_LIMIT, VMCS_GUEST_CS_ACCESS,
+                        VMCS_GUEST_CS_BASE},
+        [HVM_SEG_SS] = {VMCS_GUEST_SS_SELECTOR, VMCS_GUEST_SS_LIMIT, VMCS_GUEST_SS_ACCESS,
+                        VMCS_GUEST_SS_BASE},
+        [HVM_SEG_DS] = {VMCS_GUEST_DS_SELECTOR, VMCS_GUEST_DS_LIMIT, VMCS_GUEST_DS_ACCESS,
+                        VMCS_GUEST_DS_BASE},
+        [HVM_SEG_FS] = {VMCS_GUEST_FS_SELECTOR, VMCS_GUEST_FS_LIMIT, VMCS_GUEST_FS_ACCESS,
+                        VMCS_GUEST_FS_BASE},
+        [HVM_SEG_GS] = {VMCS_GUEST_GS_SELECTOR, VMCS_GUEST_GS_LIMIT, VMCS_GUEST_GS_ACCESS,
+                        VMCS_GUEST_GS_BASE},
+        [HVM_SEG_TR] = {VMCS_GUEST_TR_SELECTOR, VMCS_GUEST_TR_LIMIT, VMCS_GUEST_TR_ACCESS,
+                        VMCS_GUEST_TR_BASE},
+        [HVM_SEG_LDTR] = {VMCS_GUEST_LDTR_SELECTOR, VMCS_GUEST_LDTR_LIMIT,
+                          VMCS_GUEST_LDTR_ACCESS, VMCS_GUEST_LDTR_BASE},
     };
-    for (unsigned int i = 0; i < sizeof(segments) / sizeof(segments[0]); i++) {
-        bool code = segments[i].selector == VMCS_GUEST_CS_SELECTOR;
-        vmwrite(segments[i].selector, code ? PVH_CS_SELECTOR : PVH_DS_SELECTOR);
-        vmwrite(segments[i].limit, PVH_FLAT_LIMIT);
-        vmwrite(segments[i].access, code ? PVH_CODE_ACCESS : PVH_DATA_ACCESS);
-        vmwrite(segments[i].base, 0);
+    for (unsigned int i = 0; i < HVM_SEG_COUNT; i++) {
+        const struct hvm_segment *seg = &start->segments[i];
+        vmwrite(fields[i].selector, seg->selector);
+        vmwrite(fields[i].limit, seg->limit);
+        vmwrite(fields[i].access, vmx_access_rights(seg->attr));
+        vmwrite(fields[i].base, seg->base);
     }
-    vmwrite(VMCS_GUEST_TR_SELECTOR, PVH_TR_SELECTOR);
-    vmwrite(VMCS_GUEST_TR_LIMIT, PVH_TSS_LIMIT);
-    vmwrite(VMCS_GUEST_TR_ACCESS, PVH_TSS_ACCESS);
-    vmwrite(VMCS_GUEST_TR_BASE, 0);
-    vmwrite(VMCS_GUEST_LDTR_SELECTOR, 0);
-    vmwrite(VMCS_GUEST_LDTR_LIMIT, 0);
-    vmwrite(VMCS_GUEST_LDTR_ACCESS, VMX_SEGMENT_UNUSABLE);
-    vmwrite(VMCS_GUEST_LDTR_BASE, 0);
     /* No descriptor tables yet: the guest loads its own before it needs them. */
     vmwrite(VMCS_GUEST_GDTR_BASE, 0);
     vmwrite(VMCS_GUEST_GDTR_LIMIT, 0);
     vmwrite(VMCS_GUEST_IDTR_BASE, 0);
     vmwrite(VMCS_GUEST_IDTR_LIMIT, 0);
 
-    uint64_t cr0 = X86_CR0_PE | VMX_X86_CR0_ET;
-    vmwrite(VMCS_GUEST_CR0, (cr0 | vmx_caps.guest_cr0_set) & vmx_caps.cr0_fixed1);
-    vmwrite(VMCS_CR0_READ_SHADOW, cr0);
-    vmwrite(VMCS_GUEST_CR3, 0);
-    vmwrite(VMCS_GUEST_CR4, vmx_caps.guest_cr4_set & vmx_caps.cr4_fixed1);
-    vmwrite(VMCS_CR4_READ_SHADOW, 0);
-    vmwrite(VMCS_GUEST_IA32_EFER, 0);
-    vmx_set_guest_long_mode(vx, false);
+    vmwrite(VMCS_GUEST_CR0, (start->cr0 | vmx_caps.guest_cr0_set) & vmx_caps.cr0_fixed1);
+    vmwrite(VMCS_CR0_READ_SHADOW, start->cr0);
+    vmwrite(VMCS_GUEST_CR3, start->cr3);
+    vmwrite(VMCS_GUEST_CR4, (start->cr4 | vmx_caps.guest_cr4_set) & vmx_caps.cr4_fixed1);
+    vmwrite(VMCS_CR4_READ_SHADOW, start->cr4);
+    vmwrite(VMCS_GUEST_IA32_EFER, start->efer);
+    vmx_set_guest_long_mode(vx, (start->efer & VMX_X86_EFER_LMA) != 0);
+    vmx_load_pdptes(vx); /* PAE paging outside long mode reads them from here */
     vmwrite(VMCS_GUEST_DR7, VMX_X86_DR7_INIT);
     vmwrite(VMCS_GUEST_IA32_DEBUGCTL, 0);
     if (vmx_caps.load_pat) {
@@ -557,9 +561,9 @@ static void vmcs_write_pvh_state(struct vmx_vcpu *vx, uint32_t entry, uint32_t e
         vmwrite(VMCS_GUEST_IA32_PAT, pat ? pat : VMX_X86_PAT_POWER_ON);
     }
 
-    vmwrite(VMCS_GUEST_RIP, entry);
-    vmwrite(VMCS_GUEST_RSP, 0);
-    vmwrite(VMCS_GUEST_RFLAGS, VMX_X86_RFLAGS_FIXED);
+    vmwrite(VMCS_GUEST_RIP, start->rip);
+    vmwrite(VMCS_GUEST_RSP, start->rsp);
+    vmwrite(VMCS_GUEST_RFLAGS, start->rflags | VMX_X86_RFLAGS_FIXED);
     vmwrite(VMCS_GUEST_SYSENTER_CS, 0);
     vmwrite(VMCS_GUEST_SYSENTER_ESP, 0);
     vmwrite(VMCS_GUEST_SYSENTER_EIP, 0);
@@ -567,9 +571,19 @@ static void vmcs_write_pvh_state(struct vmx_vcpu *vx, uint32_t entry, uint32_t e
     vmwrite(VMCS_GUEST_ACTIVITY_STATE, VMX_ACTIVITY_ACTIVE);
     vmwrite(VMCS_GUEST_PENDING_DEBUG_EXCEPTIONS, 0);
     vmwrite(VMCS_ENTRY_INTERRUPTION_INFO, 0);
+    vx->proc_controls = vmx_caps.proc_controls; /* no interrupt window */
+    vmwrite(VMCS_PROC_CONTROLS, vx->proc_controls);
+    hvm_interrupt_window_reset(vx->arch.vcpu);
 
-    memset(&vx->arch.gprs, 0, sizeof(vx->arch.gprs));
-    vx->arch.gprs.rbx = ebx;
+    struct hvm_gprs *g = &vx->arch.gprs;
+    memset(g, 0, sizeof(*g));
+    g->rax = start->rax;
+    g->rcx = start->rcx;
+    g->rdx = start->rdx;
+    g->rbx = start->rbx;
+    g->rbp = start->rbp;
+    g->rsi = start->rsi;
+    g->rdi = start->rdi;
     vx->cr2 = 0;
     vx->cr8 = 0;
     memset(vx->dr, 0, sizeof(vx->dr));
@@ -617,7 +631,9 @@ static bool vmcs_write_initial(struct vmx_vcpu *vx)
     ok &= vmwrite_checked(VMCS_HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_entry);
     vx->host_rsp = 0; /* vmx_enter writes HOST_RSP on the first entry */
 
-    vmcs_write_pvh_state(vx, 0, 0);
+    struct hvm_start_state pvh;
+    hvm_pvh_start_state(&pvh, 0, 0);
+    vmcs_write_start_state(vx, &pvh);
     return ok;
 }
 
@@ -697,8 +713,15 @@ static void vmx_vcpu_set_pvh_entry(struct vcpu *v, uint32_t entry, uint32_t ebx)
 {
     struct vmx_vcpu *vx = vmx_vcpu_of(v);
     /* Applied by the CPU that next runs it, where the VMCS is current. */
-    vx->reset_entry = entry;
-    vx->reset_ebx = ebx;
+    hvm_pvh_start_state(&vx->start, entry, ebx);
+    vmx_add_work(vx, VMX_WORK_RESET);
+}
+
+/* VCPUOP_initialise: as a PVH reset, with the guest's checked state. */
+static void vmx_vcpu_set_start_state(struct vcpu *v, const struct hvm_start_state *state)
+{
+    struct vmx_vcpu *vx = vmx_vcpu_of(v);
+    vx->start = *state;
     vmx_add_work(vx, VMX_WORK_RESET);
 }
 
@@ -774,6 +797,42 @@ static void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error,
     vmx_queue_event(vmx_vcpu_of(v), info, error);
 }
 
+/* The interrupt ops run in the run loop's re-check (VMCS current). An
+ * external interrupt may be injected only with RFLAGS.IF set and no
+ * blocking by STI or MOV SS (SDM 26.2.1.3); the guest never leaves the
+ * active state (HLT exits), so that is all. */
+static bool vmx_interrupt_deliverable(struct vcpu *v)
+{
+    (void)v;
+    if (vmread(VMCS_ENTRY_INTERRUPTION_INFO) & VMX_INTERRUPTION_VALID)
+        return false; /* an exception, or an event the exit interrupted */
+    if (!(vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_IF))
+        return false;
+    return !(vmread(VMCS_GUEST_INTERRUPTIBILITY) &
+             (VMX_INTERRUPTIBILITY_STI | VMX_INTERRUPTIBILITY_MOV_SS));
+}
+
+static void vmx_inject_interrupt(struct vcpu *v, uint8_t vector)
+{
+    (void)v;
+    vmwrite(VMCS_ENTRY_INTERRUPTION_INFO,
+            vector | (VMX_INTERRUPTION_TYPE_EXTERNAL << VMX_INTERRUPTION_TYPE_SHIFT) |
+                VMX_INTERRUPTION_VALID);
+}
+
+/* Interrupt-window exiting: an exit before the first instruction at which
+ * the guest could take an interrupt (SDM 25.2). */
+static void vmx_interrupt_window(struct vcpu *v, bool open)
+{
+    struct vmx_vcpu *vx = vmx_vcpu_of(v);
+    uint32_t controls = open ? vx->proc_controls | VMX_PROC_INTERRUPT_WINDOW_EXITING
+                             : vx->proc_controls & ~VMX_PROC_INTERRUPT_WINDOW_EXITING;
+    if (controls == vx->proc_controls)
+        return;
+    vx->proc_controls = controls;
+    vmwrite(VMCS_PROC_CONTROLS, controls);
+}
+
 /* ---- Running ------------------------------------------------------------------ */
 
 /* Makes @vx's VMCS current on this CPU and its CPU-held state live. */
@@ -828,7 +887,7 @@ void vmx_do_entry_work(struct vmx_vcpu *vx)
 {
     uint32_t work = __atomic_exchange_n(&vx->entry_work, 0, __ATOMIC_ACQUIRE);
     if (work & VMX_WORK_RESET) {
-        vmcs_write_pvh_state(vx, vx->reset_entry, vx->reset_ebx);
+        vmcs_write_start_state(vx, &vx->start);
         /* A reset drops any event queued for the old life. */
         work = (work & ~VMX_WORK_EVENT) | __atomic_exchange_n(&vx->entry_work, 0, __ATOMIC_ACQUIRE);
     }
@@ -909,6 +968,8 @@ static void vmx_vcpu_run(struct vcpu *v)
         }
         if (__builtin_expect(vx->entry_work != 0, 0))
             vmx_do_entry_work(vx);
+        if (next == VMX_NEXT_RECHECK)
+            hvm_deliver_upcall(v);
         int result = vmx_enter(&vx->arch.gprs, &vx->host_rsp, vx->arch.launched);
         if (__builtin_expect(result != VMX_ENTER_EXITED, 0)) {
             entry_failed(vx, result);
@@ -939,4 +1000,8 @@ static struct hvm_ops vmx_ops = {
     .get_state = vmx_get_state,
     .get_mode = vmx_get_mode,
     .inject_exception = vmx_inject_exception,
+    .interrupt_deliverable = vmx_interrupt_deliverable,
+    .inject_interrupt = vmx_inject_interrupt,
+    .interrupt_window = vmx_interrupt_window,
+    .vcpu_set_start_state = vmx_vcpu_set_start_state,
 };

@@ -13,7 +13,10 @@
  * this one with an IPI; the IPI is a VM exit for an external interrupt, or
  * one right after the next entry if it arrived while interrupts were off
  * here. So the checks run after those exits only (VMX_NEXT_RECHECK), and a
- * CPUID or an MSR access goes straight back in.
+ * CPUID or an MSR access goes straight back in. The event-channel upcall is
+ * part of those checks (hvm_deliver_upcall, hvm/upcall.c): it becomes
+ * pending only in the same ways, plus the interrupt-window exit we ask for
+ * when the guest could not take it, which re-checks too.
  *
  * Events in flight. An exit can interrupt the delivery of an event through
  * the guest's IDT (an EPT violation while pushing the frame, say). The CPU
@@ -110,7 +113,7 @@ static __attribute__((noinline)) void reinject_vectoring_event(void)
 /* PAE paging without long mode takes its four PDPTEs from the VMCS at VM
  * entry, not from memory. When we change CR0/CR4 for the guest (rather than
  * the CPU doing it in guest mode) we load them as MOV to CR would. */
-static void load_pdptes(struct vmx_vcpu *vx)
+void vmx_load_pdptes(struct vmx_vcpu *vx)
 {
     uint64_t cr0 = vmread(VMCS_GUEST_CR0), cr4 = vmread(VMCS_GUEST_CR4);
     if (!(cr0 & X86_CR0_PG) || !(cr4 & X86_CR4_PAE) ||
@@ -148,7 +151,7 @@ void vmx_cr_apply(struct vcpu *v, unsigned int cr, uint64_t value)
         vmwrite(VMCS_GUEST_CR4, (value | vmx_caps.guest_cr4_set) & vmx_caps.cr4_fixed1);
         vmwrite(VMCS_CR4_READ_SHADOW, value);
     }
-    load_pdptes(vx);
+    vmx_load_pdptes(vx);
     vmx_add_work(vx, VMX_WORK_FLUSH_VPID); /* as MOV to CR0/CR4 flushes the TLB */
 }
 
@@ -181,7 +184,7 @@ static __attribute__((noinline)) enum hvm_result cr_access(struct vmx_vcpu *vx)
         }
         if (cr == 3) { /* only if the CPU forces CR3-load exiting on */
             vmwrite(VMCS_GUEST_CR3, value);
-            load_pdptes(vx);
+            vmx_load_pdptes(vx);
             vmx_add_work(vx, VMX_WORK_FLUSH_VPID);
             return HVM_ADVANCE;
         }
@@ -384,6 +387,10 @@ static inline enum vmx_next handle_exit(struct vmx_vcpu *vx)
         __asm__ volatile("sti; nop; cli" ::: "memory");
         reinject_vectoring_event();
         return VMX_NEXT_RECHECK;
+    case VMX_EXIT_REASON_INTERRUPT_WINDOW:
+        /* The guest can take the upcall now: the re-check delivers it. */
+        hvm_interrupt_window_exit(v);
+        return VMX_NEXT_RECHECK;
     case VMX_EXIT_REASON_HLT:
         result = hvm_handle_hlt(v);
         next = VMX_NEXT_RECHECK;
@@ -478,5 +485,7 @@ bool vmx_exit_handle(struct vmx_vcpu *vx)
     }
     if (__builtin_expect(vx->entry_work != 0, 0))
         vmx_do_entry_work(vx);
+    if (next == VMX_NEXT_RECHECK)
+        hvm_deliver_upcall(vx->arch.vcpu);
     return true;
 }

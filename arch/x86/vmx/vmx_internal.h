@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "x86/hvm.h"
+#include "x86/vcpu_context.h"
 #include "x86/vmx.h"
 
 /* x86 facts x86/regs.h does not name (yet). */
@@ -57,7 +58,7 @@
 #define VMX_NO_CPU (-1)
 
 /* struct vmx_vcpu.entry_work */
-#define VMX_WORK_RESET (1U << 0)      /* write the PVH entry state */
+#define VMX_WORK_RESET (1U << 0)      /* write the start state in vmx_vcpu.start */
 #define VMX_WORK_EVENT (1U << 1)      /* write the queued event */
 #define VMX_WORK_FLUSH_VPID (1U << 2) /* INVVPID: guest-linear translations changed */
 
@@ -133,7 +134,10 @@ struct vmx_vcpu {
      * queue a reset or an event while the VMCS is not current here). One
      * test of this word is all an entry pays when there is nothing to do. */
     uint32_t entry_work;
-    uint32_t reset_entry, reset_ebx;  /* VMX_WORK_RESET: vcpu_set_pvh_entry() */
+    /* Primary processor-based controls as last written: the base value, plus
+     * interrupt-window exiting while an upcall waits for the guest's IF. */
+    uint32_t proc_controls;
+    struct hvm_start_state start;     /* VMX_WORK_RESET: PVH entry or VCPUOP_initialise */
     uint32_t event_info, event_error; /* VMX_WORK_EVENT: inject_exception() */
     enum vmx_next next;               /* set by vmx_exit_handle() when it returns false */
     /* Guest registers VMX does not switch, kept while off the CPU. */
@@ -200,6 +204,9 @@ static inline void vmx_ept_sync(struct vmx_vcpu *vx)
  * checks the run loop would make are done), else false with vx->next saying
  * what the run loop does. */
 bool vmx_exit_handle(struct vmx_vcpu *vx);
+/* PAE paging outside long mode: loads the four PDPTEs from guest memory into
+ * the VMCS, as MOV to CR3 would (VMCS current). */
+void vmx_load_pdptes(struct vmx_vcpu *vx);
 /* Installs a CR0/CR4 value hvm_handle_cr_write() accepted. */
 void vmx_cr_apply(struct vcpu *v, unsigned int cr, uint64_t value);
 #endif /* __ASSEMBLER__ */

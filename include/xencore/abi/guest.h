@@ -44,6 +44,7 @@
 #define XEN_EPERM 1       /**< operation not permitted */
 #define XEN_ENOENT 2      /**< no such object */
 #define XEN_EACCES 13     /**< permission denied */
+#define XEN_ESRCH 3       /**< no such domain */
 #define XEN_EFAULT 14     /**< a guest address could not be read or written */
 #define XEN_EBUSY 16      /**< resource busy */
 #define XEN_EEXIST 17     /**< already exists or already set */
@@ -51,6 +52,7 @@
 #define XEN_EINVAL 22     /**< invalid argument */
 #define XEN_ENOSPC 28     /**< no space left */
 #define XEN_ENOSYS 38     /**< hypercall or sub-op not implemented */
+#define XEN_ETIME 62      /**< a timer deadline already passed */
 #define XEN_EOPNOTSUPP 95 /**< operation not supported */
 /**@}*/
 
@@ -78,6 +80,7 @@
 #define SCHEDOP_block 1     /**< sleep until an event arrives */
 #define SCHEDOP_shutdown 2  /**< stop the domain (struct sched_shutdown) */
 #define SCHEDOP_poll 3      /**< sleep until one of the given ports has an event */
+#define SCHEDOP_remote_shutdown 4 /**< stop another domain (privileged only) */
 #define SHUTDOWN_poweroff 0 /**< the domain powered itself off */
 #define SHUTDOWN_reboot 1   /**< the domain asks to be restarted */
 #define SHUTDOWN_suspend 2  /**< the domain suspended itself */
@@ -103,16 +106,50 @@
 #define VCPUOP_up 1                            /**< start a vCPU */
 #define VCPUOP_down 2                          /**< stop a vCPU */
 #define VCPUOP_is_up 3                         /**< returns 1 if the vCPU runs, else 0 */
+#define VCPUOP_get_runstate_info 4             /**< read a vCPU run state (vcpu_runstate_info) */
 #define VCPUOP_register_runstate_memory_area 5 /**< where to publish the vCPU run state */
+#define VCPUOP_set_periodic_timer 6            /**< periodic timer (not offered to PVH) */
 #define VCPUOP_stop_periodic_timer 7           /**< stop the periodic timer */
 #define VCPUOP_set_singleshot_timer 8          /**< arm the one-shot timer */
 #define VCPUOP_stop_singleshot_timer 9         /**< disarm the one-shot timer */
 #define VCPUOP_register_vcpu_info 10 /**< move vcpu_info (struct vcpu_register_vcpu_info) */
+#define VCPU_SSHOTTMR_future (1u << 0) /**< set_singleshot_timer: -ETIME if the deadline passed */
 /**@}*/
 
-/** @name event_channel_op, grant_table_op and hvm_op sub-ops */
+/** @name event_channel_op sub-ops, channel states and VIRQs */
 /**@{*/
-#define EVTCHNOP_init_control 11    /**< set up the FIFO event-channel ABI */
+#define EVTCHNOP_bind_interdomain 0 /**< connect to another domain's unbound port */
+#define EVTCHNOP_bind_virq 1        /**< a port for a virtual interrupt (VIRQ_*) */
+#define EVTCHNOP_bind_pirq 2        /**< a port for a physical interrupt (not offered) */
+#define EVTCHNOP_close 3            /**< free a port */
+#define EVTCHNOP_send 4             /**< signal the other end of a port */
+#define EVTCHNOP_status 5           /**< what a port is bound to */
+#define EVTCHNOP_alloc_unbound 6    /**< a port another domain may connect to */
+#define EVTCHNOP_bind_ipi 7         /**< a port for signals between own vCPUs */
+#define EVTCHNOP_bind_vcpu 8        /**< deliver a port's events to another vCPU */
+#define EVTCHNOP_unmask 9           /**< unmask a port, re-raising a pending event */
+#define EVTCHNOP_reset 10           /**< close all ports (not offered) */
+#define EVTCHNOP_init_control 11    /**< set up the FIFO event-channel ABI (not offered) */
+#define EVTCHNOP_expand_array 12    /**< grow the FIFO ABI (not offered) */
+#define EVTCHNOP_set_priority 13    /**< FIFO priority (not offered) */
+#define EVTCHNSTAT_closed 0         /**< status: the port is free */
+#define EVTCHNSTAT_unbound 1        /**< status: waits for a domain to connect */
+#define EVTCHNSTAT_interdomain 2    /**< status: connected to a domain's port */
+#define EVTCHNSTAT_pirq 3           /**< status: bound to a physical interrupt */
+#define EVTCHNSTAT_virq 4           /**< status: bound to a virtual interrupt */
+#define EVTCHNSTAT_ipi 5            /**< status: bound for inter-vCPU signals */
+#define EVTCHN_2L_PORTS 4096        /**< 2-level ABI: ports 0..4095 (0 is never allocated) */
+#define VIRQ_TIMER 0                /**< per-vCPU: the one-shot timer fired */
+#define VIRQ_DEBUG 1                /**< per-vCPU: debug request */
+#define VIRQ_CONSOLE 2              /**< global: console input */
+#define VIRQ_DOM_EXC 3              /**< global: a domain exception (control domain) */
+#define VIRQ_XENOPROF 7             /**< per-vCPU: profiling */
+#define VIRQ_XENPMU 13              /**< per-vCPU: performance counters */
+#define NR_VIRQS 24                 /**< VIRQ numbers are below this */
+/**@}*/
+
+/** @name grant_table_op and hvm_op sub-ops */
+/**@{*/
 #define GNTTABOP_query_size 6       /**< grant-table size (struct gnttab_query_size) */
 #define GNTTABOP_set_version 8      /**< pick grant-table version (struct gnttab_set_version) */
 #define HVMOP_set_param 0           /**< set an HVM_PARAM_* (struct xen_hvm_param) */
@@ -123,6 +160,9 @@
 #define HVM_PARAM_CONSOLE_PFN 17    /**< frame of the PV console ring */
 #define HVM_PARAM_CONSOLE_EVTCHN 18 /**< event channel of the PV console ring */
 #define HVM_NR_PARAMS 40            /**< parameter indexes at or above this are invalid */
+#define HVM_PARAM_CALLBACK_TYPE_SHIFT 56  /**< CALLBACK_IRQ bits 63:56: how to deliver */
+#define HVM_PARAM_CALLBACK_TYPE_VECTOR 2  /**< CALLBACK_IRQ type: an IDT vector in bits 7:0 */
+#define HVM_PARAM_CALLBACK_VECTOR_MIN 0x20 /**< 0..31 are exception vectors */
 /**@}*/
 
 /** @brief Argument of XENMEM_add_to_physmap. */
@@ -169,6 +209,111 @@ struct vcpu_register_vcpu_info {
     uint64_t mfn;    /**< guest frame holding the vcpu_info */
     uint32_t offset; /**< its offset in that frame */
     uint32_t rsvd;   /**< zero */
+};
+
+/** @brief Argument of SCHEDOP_poll. */
+struct sched_poll {
+    uint64_t ports;    /**< guest-virtual address of uint32_t port[nr_ports] */
+    uint32_t nr_ports; /**< at most 128 */
+    uint32_t pad;      /**< zero */
+    uint64_t timeout;  /**< absolute system time in ns; 0: none */
+};
+
+/** @brief Argument of SCHEDOP_remote_shutdown. */
+struct sched_remote_shutdown {
+    uint16_t domid;  /**< the domain to stop */
+    uint16_t pad;    /**< zero */
+    uint32_t reason; /**< SHUTDOWN_* */
+};
+
+/** @brief Argument of VCPUOP_set_singleshot_timer. */
+struct vcpu_set_singleshot_timer {
+    uint64_t timeout_abs_ns; /**< deadline in system time (ns) */
+    uint32_t flags;          /**< VCPU_SSHOTTMR_* */
+    uint32_t pad;            /**< zero */
+};
+
+/** @brief Argument of VCPUOP_register_runstate_memory_area. */
+struct vcpu_register_runstate_memory_area {
+    uint64_t addr; /**< guest-virtual address of a struct vcpu_runstate_info; 0: none */
+};
+
+/** @brief A vCPU's run state as the guest reads it (Xen's RUNSTATE_* numbers). */
+struct vcpu_runstate_info {
+    int32_t state;             /**< 0 running, 1 runnable, 2 blocked, 3 offline */
+    uint32_t pad;              /**< zero */
+    uint64_t state_entry_time; /**< system time (ns) when it entered that state */
+    uint64_t time[4];          /**< ns spent in each state */
+};
+
+/** @brief Argument of EVTCHNOP_alloc_unbound. */
+struct evtchn_alloc_unbound {
+    uint16_t dom;        /**< in: DOMID_SELF (or the caller's id) */
+    uint16_t remote_dom; /**< in: who may connect (DOMID_SELF: loopback) */
+    uint32_t port;       /**< out */
+};
+
+/** @brief Argument of EVTCHNOP_bind_interdomain. */
+struct evtchn_bind_interdomain {
+    uint16_t remote_dom;  /**< in: the domain that allocated the unbound port */
+    uint16_t pad;         /**< zero */
+    uint32_t remote_port; /**< in: that port */
+    uint32_t local_port;  /**< out */
+};
+
+/** @brief Argument of EVTCHNOP_bind_virq. */
+struct evtchn_bind_virq {
+    uint32_t virq; /**< in: VIRQ_* */
+    uint32_t vcpu; /**< in: the vCPU to notify (0 for global VIRQs) */
+    uint32_t port; /**< out */
+};
+
+/** @brief Argument of EVTCHNOP_bind_ipi. */
+struct evtchn_bind_ipi {
+    uint32_t vcpu; /**< in: the vCPU to notify */
+    uint32_t port; /**< out */
+};
+
+/** @brief Argument of EVTCHNOP_close. */
+struct evtchn_close {
+    uint32_t port; /**< in */
+};
+
+/** @brief Argument of EVTCHNOP_send. */
+struct evtchn_send {
+    uint32_t port; /**< in */
+};
+
+/** @brief Argument of EVTCHNOP_unmask. */
+struct evtchn_unmask {
+    uint32_t port; /**< in */
+};
+
+/** @brief Argument of EVTCHNOP_bind_vcpu. */
+struct evtchn_bind_vcpu {
+    uint32_t port; /**< in */
+    uint32_t vcpu; /**< in: the vCPU to notify from now on */
+};
+
+/** @brief Argument of EVTCHNOP_status. */
+struct evtchn_status {
+    uint16_t dom;    /**< in: DOMID_SELF (or the caller's id) */
+    uint16_t pad;    /**< zero */
+    uint32_t port;   /**< in */
+    uint32_t status; /**< out: EVTCHNSTAT_* */
+    uint32_t vcpu;   /**< out: the vCPU notified */
+    union {
+        struct {
+            uint16_t dom; /**< who may connect */
+        } unbound;        /**< EVTCHNSTAT_unbound */
+        struct {
+            uint16_t dom;  /**< the peer domain */
+            uint16_t pad;  /**< zero */
+            uint32_t port; /**< the peer's port */
+        } interdomain;     /**< EVTCHNSTAT_interdomain */
+        uint32_t pirq;     /**< EVTCHNSTAT_pirq */
+        uint32_t virq;     /**< EVTCHNSTAT_virq */
+    } u;                   /**< by status */
 };
 
 /** @brief Argument of GNTTABOP_query_size. */
@@ -316,10 +461,21 @@ _Static_assert(sizeof(struct xen_memory_map) == 16, "xen_memory_map layout");
 _Static_assert(sizeof(struct xen_memory_reservation) == 32, "reservation layout");
 _Static_assert(sizeof(struct xen_hvm_param) == 16, "xen_hvm_param layout");
 _Static_assert(sizeof(struct vcpu_register_vcpu_info) == 16, "register_vcpu_info layout");
-_Static_assert(sizeof(struct vcpu_hvm_x86_32) == 112, "vcpu_hvm_x86_32 layout");
+_Static_assert(sizeof(struct vcpu_hvm_x86_32) == 120, "vcpu_hvm_x86_32 layout");
 _Static_assert(sizeof(struct vcpu_hvm_x86_64) == 112, "vcpu_hvm_x86_64 layout");
-_Static_assert(sizeof(struct vcpu_hvm_context) == 120, "vcpu_hvm_context layout");
+_Static_assert(sizeof(struct vcpu_hvm_context) == 128, "vcpu_hvm_context layout");
 _Static_assert(sizeof(struct hvm_start_info) == 56, "hvm_start_info layout");
+_Static_assert(sizeof(struct sched_poll) == 24, "sched_poll layout");
+_Static_assert(sizeof(struct sched_remote_shutdown) == 8, "sched_remote_shutdown layout");
+_Static_assert(sizeof(struct vcpu_set_singleshot_timer) == 16, "singleshot timer layout");
+_Static_assert(sizeof(struct vcpu_runstate_info) == 48, "vcpu_runstate_info layout");
+_Static_assert(sizeof(struct evtchn_alloc_unbound) == 8, "evtchn_alloc_unbound layout");
+_Static_assert(sizeof(struct evtchn_bind_interdomain) == 12, "evtchn_bind_interdomain layout");
+_Static_assert(sizeof(struct evtchn_bind_virq) == 12, "evtchn_bind_virq layout");
+_Static_assert(sizeof(struct evtchn_bind_ipi) == 8, "evtchn_bind_ipi layout");
+_Static_assert(sizeof(struct evtchn_bind_vcpu) == 8, "evtchn_bind_vcpu layout");
+_Static_assert(sizeof(struct evtchn_status) == 24, "evtchn_status layout");
+_Static_assert(__builtin_offsetof(struct evtchn_status, u.interdomain.port) == 20, "status");
 _Static_assert(sizeof(struct hvm_modlist_entry) == 32, "hvm_modlist_entry layout");
 _Static_assert(sizeof(struct hvm_memmap_table_entry) == 24, "memmap entry layout");
 _Static_assert(sizeof(struct vcpu_time_info) == 32, "vcpu_time_info layout");

@@ -228,6 +228,60 @@ user_mode_exit:
         int     $0x80
         ud2
 
+/* ---- Secondary vCPUs -----------------------------------------------------------
+ * VCPUOP_initialise (smp.c) starts a vCPU here in 64-bit mode with RDI = its
+ * id, RSI = the function to run and RSP = its stack. The hypervisor's flat
+ * segments have no selectors of ours: load the GDT, the data segments, and
+ * CS through a far return. */
+        .text
+        .globl ap_start64
+ap_start64:
+        lgdt    gdt_descriptor(%rip)
+        movl    $GDT_KERNEL_DS, %eax
+        movl    %eax, %ds
+        movl    %eax, %es
+        movl    %eax, %ss
+        movl    %eax, %fs
+        movl    %eax, %gs
+        pushq   $GDT_KERNEL_CS
+        leaq    1f(%rip), %rax
+        pushq   %rax
+        lretq
+1:      xorl    %ebp, %ebp
+        call    runtime_ap_start
+2:      cli
+        hlt
+        jmp     2b
+
+/* ---- The event-channel upcall ---------------------------------------------------
+ * An interrupt gate on UPCALL_VECTOR (events.c): saves the registers a C
+ * call may clobber and calls runtime_upcall(). The CPU aligned RSP to 16 and
+ * pushed 5 quadwords; 9 more make it 16-byte aligned again at the call. No
+ * EOI: Xen's callback vector does not go through the local APIC. */
+        .globl upcall_entry
+upcall_entry:
+        pushq   %rax
+        pushq   %rcx
+        pushq   %rdx
+        pushq   %rsi
+        pushq   %rdi
+        pushq   %r8
+        pushq   %r9
+        pushq   %r10
+        pushq   %r11
+        cld
+        call    runtime_upcall
+        popq    %r11
+        popq    %r10
+        popq    %r9
+        popq    %r8
+        popq    %rdi
+        popq    %rsi
+        popq    %rdx
+        popq    %rcx
+        popq    %rax
+        iretq
+
 /* ---- Tables and stacks --------------------------------------------------------- */
         .data
         .p2align 4

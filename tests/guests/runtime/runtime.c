@@ -1,9 +1,10 @@
 /* The test guests' runtime in C: start-up after entry.S, exceptions,
  * hypercall wrappers, console output, the test report.
  *
- * A guest is one CPU, interrupts off, identity-mapped; nothing here is
- * reentrant except the exception handler's fix-up path, which only touches
- * the frame and three globals. */
+ * A guest runs identity-mapped with interrupts off (only the event waits in
+ * events.c open them). Secondary vCPUs (smp.c) share everything here: the
+ * check counters are atomic and printf sends each line in one hypercall;
+ * the safe_* fault fix-up is for vCPU 0 only. */
 #include "runtime.h"
 
 #define STRINGIFY_(x) #x
@@ -134,6 +135,22 @@ bool parse_u64(const char *text, uint64_t *value)
     }
     *value = v;
     return true;
+}
+
+uint64_t cmdline_u64(const char *key, uint64_t fallback)
+{
+    char text[24];
+    uint64_t value;
+    if (!cmdline_get(key, text, sizeof(text))) {
+        return fallback;
+    }
+    if (!parse_u64(text, &value)) {
+        char what[64];
+        snprintf(what, sizeof(what), "%s=%s on the command line is a number", key, text);
+        check(false, what);
+        return fallback;
+    }
+    return value;
 }
 
 bool cmdline_get(const char *key, char *out, size_t out_size)
@@ -469,6 +486,19 @@ static void setup_descriptor_tables(void)
     __asm__ volatile("lidt %0" : : "m"(idtr));
 }
 
+void runtime_idt_set_interrupt(unsigned int vector, uint64_t handler)
+{
+    idt_set(vector, handler, IDT_INTERRUPT_GATE);
+}
+
+/* A secondary vCPU shares the GDT and IDT (entry.S reloaded its segments);
+ * it has no TSS of its own: it never leaves ring 0. */
+void runtime_load_idt(void)
+{
+    struct descriptor_pointer idtr = {sizeof(idt) - 1, (uint64_t)(uintptr_t)idt};
+    __asm__ volatile("lidt %0" : : "m"(idtr));
+}
+
 /* ---- Exceptions -------------------------------------------------------------- */
 
 struct exception_frame {
@@ -501,10 +531,10 @@ static unsigned int checks_passed, checks_failed;
 static bool report(bool ok, const char *what, const char *expected_and_got)
 {
     if (ok) {
-        checks_passed++;
+        __atomic_fetch_add(&checks_passed, 1, __ATOMIC_SEQ_CST);
         printf("guest: ok %s\n", what);
     } else {
-        checks_failed++;
+        __atomic_fetch_add(&checks_failed, 1, __ATOMIC_SEQ_CST);
         printf("guest: FAIL %s (%s)\n", what, expected_and_got);
     }
     return ok;

@@ -138,6 +138,110 @@ bool check_nonzero(const char *what, uint64_t got);
  * crashes (any failed). */
 _Noreturn void test_done(void);
 
+/* ---- shared_info and time (runtime/pvclock.c) ------------------------------------ */
+
+#define NS_PER_US 1000ull
+#define NS_PER_MS 1000000ull
+#define NS_PER_S 1000000000ull
+
+/* The shared_info page, once shared_info_map() has mapped it (else NULL). */
+extern volatile struct shared_info *shared_info;
+/* Maps shared_info (XENMAPSPACE_shared_info) into a frame of the guest's own
+ * .bss, once; later calls return the same page. NULL if the hypervisor
+ * refused (the check that says so has already failed). */
+volatile struct shared_info *shared_info_map(void);
+/* This vCPU's vcpu_info in shared_info (vCPUs 0..31). */
+volatile struct vcpu_info *this_vcpu_info(void);
+/* System time in ns (the hypervisor's, shared by every domain and vCPU), read
+ * from this vCPU's vcpu_time_info with the version protocol and TSC scaling.
+ * shared_info must be mapped. */
+uint64_t system_time_ns(void);
+/* Spins until system time reaches @deadline_ns. */
+void spin_until_ns(uint64_t deadline_ns);
+
+/* ---- Event channels and vCPU timers (runtime/events.c) --------------------------- */
+
+/* The vector Xen's callback (HVM_PARAM_CALLBACK_IRQ type 2) is delivered on. */
+#define UPCALL_VECTOR 0xf3
+/* Ports the runtime keeps handlers and counters for (of the 2-level ABI's 4096). */
+#define EVTCHN_TRACKED_PORTS 256
+
+long vcpu_op(unsigned int cmd, unsigned int vcpu, void *arg);
+long event_channel_op(unsigned int cmd, void *arg);
+
+/* Each returns 0 and the new port in *port, or the hypercall's -errno. */
+long evtchn_bind_virq_port(uint32_t virq, uint32_t vcpu, uint32_t *port);
+long evtchn_alloc_unbound_port(uint16_t remote_domid, uint32_t *port);
+long evtchn_bind_interdomain_port(uint16_t remote_domid, uint32_t remote_port, uint32_t *port);
+long evtchn_bind_ipi_port(uint32_t vcpu, uint32_t *port);
+long evtchn_send_port(uint32_t port);
+long evtchn_unmask_port(uint32_t port);
+long evtchn_close_port(uint32_t port);
+
+/* Direct edits of the shared bitmaps (atomic, as the hypervisor writes them too). */
+void evtchn_mask(uint32_t port);
+void evtchn_clear_pending(uint32_t port);
+bool evtchn_pending(uint32_t port);
+
+/* SCHEDOP_poll on @count ports until one is pending (even masked) or system
+ * time reaches @timeout_abs_ns (0: no timeout). */
+long sched_poll_ports(const uint32_t *ports, unsigned int count, uint64_t timeout_abs_ns);
+/* VCPUOP_set_singleshot_timer for the calling vCPU @vcpu (VIRQ_TIMER at the deadline). */
+long singleshot_timer_set(unsigned int vcpu, uint64_t deadline_ns, uint32_t flags);
+
+/* Upcalls: upcall_setup() installs the IDT entry for UPCALL_VECTOR and sets
+ * HVM_PARAM_CALLBACK_IRQ (once per domain; later calls only unmask), and
+ * clears this vCPU's evtchn_upcall_mask. Upcalls then arrive whenever
+ * RFLAGS.IF is set (the runtime runs with it clear: see wait_for_event()).
+ * The handler clears evtchn_upcall_pending, scans the selector and pending
+ * words, clears each pending unmasked port, counts it and calls its handler. */
+typedef void (*evtchn_handler_fn)(uint32_t port);
+long upcall_setup(void);
+/* Runs @fn in the upcall for @port (< EVTCHN_TRACKED_PORTS); NULL: count only. */
+void evtchn_set_handler(uint32_t port, evtchn_handler_fn fn);
+/* Events seen on @port by the upcall handler, and upcalls taken per vCPU. */
+uint64_t evtchn_event_count(uint32_t port);
+uint64_t upcall_count(unsigned int vcpu);
+
+/* With interrupts off: SCHEDOP_block (returns at once if an upcall is
+ * pending), then opens an interrupt window (sti; nop; cli) so the pending
+ * upcall runs. Race-free: an event that arrives before the block makes it
+ * return. Returns the block's result. */
+long wait_for_event(void);
+/* The same through HLT with interrupts on (sti; hlt; cli). */
+void halt_for_event(void);
+
+static inline void irq_disable(void)
+{
+    __asm__ volatile("cli" : : : "memory");
+}
+
+/* Points IDT entry @vector at @handler (an interrupt gate, DPL 0). */
+void runtime_idt_set_interrupt(unsigned int vector, uint64_t handler);
+/* Loads the runtime's IDT on a secondary vCPU. */
+void runtime_load_idt(void);
+
+/* ---- Secondary vCPUs (runtime/smp.c) -------------------------------------------- */
+
+/* Most vCPUs a test guest brings up (vCPU 0 included). */
+#define GUEST_MAX_VCPUS 8
+
+/* This vCPU's id: 0 on the boot stack, else the index of its runtime stack.
+ * Cheap (no exit): usable in the upcall handler. */
+unsigned int this_vcpu_id(void);
+/* What CPUID leaf 0x40000004 says: this vCPU's id and the domain's id. */
+unsigned int cpuid_vcpu_id(void);
+uint16_t cpuid_domid(void);
+/* Gives vCPU @id (1..GUEST_MAX_VCPUS-1) a 64-bit start state with this
+ * guest's page tables, its own stack and @fn(@id) as its code
+ * (VCPUOP_initialise), then starts it (VCPUOP_up). Returns the first
+ * failing hypercall's -errno, or 0. @fn must not return (vcpu_exit()). */
+long vcpu_start(unsigned int id, void (*fn)(unsigned int id));
+/* Fills @ctx as vcpu_start() would (for tests of VCPUOP_initialise itself). */
+void vcpu_start_context(struct vcpu_hvm_context *ctx, unsigned int id, void (*fn)(unsigned int id));
+/* Ends a secondary vCPU: VCPUOP_down on itself; if that returns, halts. */
+_Noreturn void vcpu_exit(void);
+
 /* ---- Command line and strings ------------------------------------------------- */
 
 /* The value of word "key=value" on the command line, copied to @out;
@@ -145,6 +249,9 @@ _Noreturn void test_done(void);
 bool cmdline_get(const char *key, char *out, size_t out_size);
 /* Parses a decimal number; false if @text is not one. */
 bool parse_u64(const char *text, uint64_t *value);
+/* The number "key=N" on the command line, or @fallback when absent; a value
+ * that is not a number fails a check and gives @fallback. */
+uint64_t cmdline_u64(const char *key, uint64_t fallback);
 
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);

@@ -81,6 +81,7 @@ struct arch_vcpu {
     void *xsave_area;      /* its x87/SSE/AVX state while not on a CPU (one page) */
     bool fpu_initialised;  /* xsave_area holds a valid image (set by hvm_vcpu_load) */
     bool hypercall_changed_state; /* the last hypercall's state_changed (see arch.h) */
+    bool interrupt_window;        /* hvm_deliver_upcall() asked the back end for one */
     /* MSRs the CPU does not switch for us (VMX) or that live outside the VMCB. */
     uint64_t msr_star, msr_lstar, msr_cstar, msr_sfmask, msr_kernel_gs_base, msr_tsc_aux;
     uint64_t back_end[8];  /* scratch for the back end */
@@ -91,6 +92,8 @@ struct arch_domain {
     spinlock_t p2m_lock;
     uint64_t hypercall_page_gfn;
 };
+
+struct hvm_start_state; /* x86/vcpu_context.h */
 
 struct hvm_ops {
     const char *name;                 /* "vmx" or "svm" */
@@ -113,7 +116,25 @@ struct hvm_ops {
     /* Just the privilege level and whether 64-bit code runs: what every
      * hypercall needs, cheaper than get_state. */
     void (*get_mode)(struct vcpu *v, unsigned int *cpl, bool *long_mode_code);
+    /* An exception (vector < 32) for the next entry. */
     void (*inject_exception)(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
+
+    /* Interrupts for the guest (hvm_deliver_upcall), on the vCPU's own CPU in
+     * its run loop, interrupts off, control structure current. */
+    /* True if the guest would take an external interrupt at the next entry:
+     * RFLAGS.IF set, no STI or MOV-SS shadow, no event already queued. */
+    bool (*interrupt_deliverable)(struct vcpu *v);
+    /* Queues external interrupt @vector (>= 32) for the next entry; only
+     * when interrupt_deliverable() said so. */
+    void (*inject_interrupt)(struct vcpu *v, uint8_t vector);
+    /* Asks for (@open) or cancels an exit as soon as the guest can take an
+     * interrupt; that exit goes through the run loop's re-check. Called only
+     * by hvm/upcall.c, which remembers the state (arch_vcpu.interrupt_window). */
+    void (*interrupt_window)(struct vcpu *v, bool open);
+
+    /* Installs a checked VCPUOP_initialise state (x86/vcpu_context.h) for the
+     * next entry; the vCPU is not running. */
+    void (*vcpu_set_start_state)(struct vcpu *v, const struct hvm_start_state *state);
 };
 
 /* The back end in use; NULL if the CPU has neither. */
@@ -146,6 +167,18 @@ enum hvm_result hvm_handle_p2m_fault(struct vcpu *v, uint64_t gpa, bool write, b
 /* Triple fault, invalid guest state, an exit we do not handle: crash the
  * domain with @what in the message. Always HVM_STOP. */
 enum hvm_result hvm_handle_fatal(struct vcpu *v, const char *what);
+
+/* Before an entry that follows a change of state (the run loops' re-check
+ * path; interrupts off, control structure current): delivers the event-
+ * channel upcall if the core has one for @v and the guest can take it now,
+ * else opens the interrupt window so that it is asked again as soon as it
+ * can (see arch.h, core_vcpu_upcall_vector). */
+void hvm_deliver_upcall(struct vcpu *v);
+/* The back end's interrupt-window exit: closes the window (the re-check
+ * that follows opens it again if still needed). */
+void hvm_interrupt_window_exit(struct vcpu *v);
+/* A start state was written and the back end closed the window with it. */
+void hvm_interrupt_window_reset(struct vcpu *v);
 
 /* The guest's IA32_PAT as last written (0: never written). */
 uint64_t *hvm_vcpu_pat(struct vcpu *v);

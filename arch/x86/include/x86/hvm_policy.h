@@ -11,5 +11,7 @@
 void hvm_cpuid_policy(struct vcpu *v, uint32_t leaf, uint32_t subleaf, struct cpuid_regs *r);
 /* XCR0 bits a guest may set (host-supported x87, SSE, AVX, AVX-512). */
 uint64_t hvm_guest_xcr0_allowed(void);
+/* CR4 bits a guest may set (host-supported, minus those we keep). */
+uint64_t hvm_cr4_allowed(void);
 
 #endif /* XENCORE_X86_HVM_POLICY_H */
