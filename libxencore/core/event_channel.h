@@ -76,7 +76,7 @@ bool evtchn_upcall_deliverable(struct vcpu *v);
 void evtchn_mark_upcall_pending(struct vcpu *v);
 
 /* HVMOP_set_param HVM_PARAM_CALLBACK_IRQ from @v: only "vector" delivery
- * (type 2, vector >= 0x10) or 0 (none). Returns 0 or -XC_EINVAL; on success
+ * (type 2, vector >= 0x20) or 0 (none). Returns 0 or -XC_EINVAL; on success
  * the domain's vCPUs re-check for an upcall. */
 long evtchn_set_callback_irq(struct vcpu *v, uint64_t value);
 

@@ -90,11 +90,21 @@ static inline bool cpumask_subset(const cpumask_t *small, const cpumask_t *big)
     return true;
 }
 
+/* SWAR count: __builtin_popcountll would call libgcc's __popcountdi2 in the
+ * freestanding build (no POPCNT assumed), which the hypervisor does not link. */
+static inline unsigned int cpumask_word_weight(uint64_t w)
+{
+    w = w - ((w >> 1) & 0x5555555555555555ULL);
+    w = (w & 0x3333333333333333ULL) + ((w >> 2) & 0x3333333333333333ULL);
+    w = (w + (w >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+    return (unsigned int)((w * 0x0101010101010101ULL) >> 56);
+}
+
 static inline unsigned int cpumask_weight(const cpumask_t *m)
 {
     unsigned int n = 0;
     for (unsigned int i = 0; i < CPUMASK_WORDS; i++)
-        n += (unsigned int)__builtin_popcountll(m->bits[i]);
+        n += cpumask_word_weight(m->bits[i]);
     return n;
 }
 

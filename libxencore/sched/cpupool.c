@@ -278,12 +278,7 @@ int xencore_cpupool_get_info(xencore_poolid_t id, struct xencore_cpupool_info *i
         info->scheduler = c->sched.ops->id;
         for (unsigned int w = 0; w < CPUMASK_WORDS; w++)
             info->cpus.bits[w] = __atomic_load_n(&c->sched.cpus.bits[w], __ATOMIC_ACQUIRE);
-        /* Counted by hand: cpumask_weight()'s popcount builtin needs libgcc
-         * in the freestanding build. */
-        for_each_cpu(cpu, &info->cpus)
-        {
-            info->cpu_count++;
-        }
+        info->cpu_count = cpumask_weight(&info->cpus);
         info->domain_count = __atomic_load_n(&c->domain_count, __ATOMIC_ACQUIRE);
     }
     cpupool_unlock();

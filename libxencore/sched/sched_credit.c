@@ -2,15 +2,19 @@
  * for vCPUs that wake up, after Xen's `credit` (xen/common/sched/credit.c).
  *
  * Credit. A vCPU's credit is CPU time, kept in nanoseconds: running burns it
- * one for one, and every accounting period (one time slice, tslice_ms, 30 ms
- * by default) the instance hands out the period's CPU time, period x CPUs,
- * among the *active* domains in proportion to weight x active vCPUs. A
- * domain never gets more than its active vCPUs can use in a period (one CPU
- * each) nor more than its cap (cap% of one CPU); what it cannot take goes to
- * the others by weight (water filling). Each domain's grant is split equally
- * among its active vCPUs. Since every nanosecond run is charged and every
- * nanosecond of the period is granted, a CPU-bound vCPU's long-run share is
- * its grant as long as its credit stays inside the bounds below.
+ * one for one, and at the end of every accounting period (one time slice,
+ * tslice_ms, 30 ms by default) the CPU time the active vCPUs used in that
+ * period is handed back out among the *active* domains in proportion to
+ * weight x active vCPUs. A domain never gets more than its active vCPUs can
+ * use in a period (one CPU each) nor more than its cap; what it cannot take
+ * goes to the others by weight (water filling). Each domain's grant is split
+ * equally among its active vCPUs. Xen hands out period x CPUs instead; with
+ * CPUs idle, or vCPUs pinned to a few CPUs, that leaves every vCPU with more
+ * credit than it can use, all UNDER, and weights stop mattering (three hogs
+ * pinned to one CPU of two would share it equally). Granting what was used
+ * keeps credit a zero-sum measure of who is ahead, so a CPU-bound vCPU's
+ * long-run share is its grant as long as its credit stays inside the bounds
+ * below.
  *
  * Active. A vCPU becomes active (earns credit, and its domain's weight counts
  * for it) when it is found running across a tick (tslice / 3, 10 ms by
@@ -51,11 +55,13 @@
  * resumes after it. A vCPU that yields goes behind its class and behind the
  * first vCPU of the next lower class, and loses that protection.
  *
- * Caps. A capped domain's vCPU is given at most its share of the cap each
- * period. It is parked (taken off the runqueues, not run) when its credit is
- * used up, and its slice is cut to the credit it has, so it stops right there;
- * the accounting that gives it credit again unparks it. Parked vCPUs are
- * active, so they are always found by the accounting.
+ * Caps, apart from credit: a capped domain has a budget of cap% of one period
+ * of CPU time, refilled each period (an overrun is paid back, nothing is
+ * saved up). Its running vCPUs burn it; a vCPU's slice is cut to what is
+ * left, and when it is gone the domain's vCPUs are parked (taken off the
+ * runqueues, not run) until the accounting refills it. So a capped domain
+ * uses idle CPU time up to its cap and never more. Parked vCPUs are active,
+ * so the accounting finds them.
  *
  * Lazy accounting. Nothing runs on a timer of its own: every operation that
  * is given `now` (pick, deschedule) first runs the accounting periods that
@@ -75,7 +81,7 @@
  * Storage: per vCPU in v->sched_data, per domain in d->sched_data, per
  * instance one block from sched_alloc(): the instance record plus a per-CPU
  * record for each CPU number (a pool may get any CPU at run time and cpu_add
- * cannot fail, so the records exist from init; 64 bytes each). */
+ * cannot fail, so the records exist from init; 88 bytes each). */
 #include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -123,6 +129,8 @@ struct credit_vcpu {
     int64_t credit_ns;
     uint64_t turn_left_ns;  /* CPU time left in its turn, 0: none */
     unsigned int queue_cpu; /* the runqueue it is on, while queued */
+    unsigned int owner_of;  /* the CPU whose rate-limited turn it holds, or NO_CPU */
+    uint8_t queue_class;    /* the class it is queued in (its priority, but see YIELD) */
     uint8_t priority;       /* enum credit_priority */
     bool queued, active, parked, yielding;
 };
@@ -132,21 +140,23 @@ struct credit_domain {
     struct vcpu *active_vcpus;                /* its active vCPUs */
     uint32_t active_count;
     uint32_t weight;
-    uint32_t cap_percent; /* 0: none */
-    bool listed;          /* on the instance's active list */
-    bool saturated;       /* accounting scratch: got its limit */
-    uint64_t grant_ns;    /* accounting scratch */
+    uint32_t cap_percent;  /* 0: none */
+    int64_t cap_budget_ns; /* CPU time its cap still allows this period */
+    bool listed;           /* on the instance's active list */
+    bool saturated;        /* accounting scratch: got its limit */
+    uint64_t grant_ns;     /* accounting scratch */
 };
 
 struct credit_cpu {
     struct vcpu *queue_head, *queue_tail;
-    struct vcpu *current;   /* claimed by this CPU, or NULL */
-    struct vcpu *owner;     /* whose rate-limited turn runs here, or NULL */
-    uint64_t burn_start_ns; /* current's run not yet charged starts here */
-    uint64_t owner_ran_ns;  /* CPU time the owner had in this turn */
-    uint64_t picked_ns;     /* when current was picked */
-    unsigned int queued;    /* vCPUs on its queue */
-    bool present;           /* in the instance */
+    struct vcpu *class_tail[CREDIT_PRI_BOOST + 1]; /* last of each class, or NULL */
+    struct vcpu *current;                          /* claimed by this CPU, or NULL */
+    struct vcpu *owner;                            /* whose rate-limited turn runs here, or NULL */
+    uint64_t burn_start_ns;                        /* current's run not yet charged starts here */
+    uint64_t owner_ran_ns;                         /* CPU time the owner had in this turn */
+    uint64_t picked_ns;                            /* when current was picked */
+    unsigned int queued;                           /* vCPUs on its queue */
+    bool present;                                  /* in the instance */
 };
 
 struct credit_instance {
@@ -154,7 +164,8 @@ struct credit_instance {
     uint32_t tslice_ms, ratelimit_us;
     uint64_t tslice_ns, tick_ns, ratelimit_ns;
     bool clock_started;
-    uint64_t latest_ns; /* the latest `now` seen */
+    uint64_t latest_ns;   /* the latest `now` seen */
+    uint64_t consumed_ns; /* CPU time active vCPUs used this period */
     uint64_t last_acct_ns, next_acct_ns;
     struct domain *active_domains;
     unsigned int cpu_count;
@@ -204,6 +215,18 @@ static bool vcpu_is_capped(const struct vcpu *v)
     return cdom(v->domain)->cap_percent != 0;
 }
 
+/* Its domain's cap allows no more CPU time this period. */
+static bool vcpu_over_cap(const struct vcpu *v)
+{
+    const struct credit_domain *cd = cdom(v->domain);
+    return cd->cap_percent != 0 && cd->cap_budget_ns <= 0;
+}
+
+static int64_t cap_per_period_ns(const struct credit_instance *ci, const struct credit_domain *cd)
+{
+    return (int64_t)(ci->tslice_ns * cd->cap_percent / 100);
+}
+
 /* ---- Runqueues ------------------------------------------------------------- */
 
 static void update_idle(struct credit_instance *ci, unsigned int cpu)
@@ -225,9 +248,10 @@ static void update_idle(struct credit_instance *ci, unsigned int cpu)
         cpumask_clear(&ci->over_cpus, cpu);
 }
 
-/* Links @v into @cpu's queue before @next (NULL: at the tail). */
+/* Links @v into @cpu's queue before @next (NULL: at the tail), as a member
+ * of class @cls (the queue stays sorted by class). */
 static void queue_link_before(struct credit_instance *ci, unsigned int cpu, struct vcpu *v,
-                              struct vcpu *next)
+                              struct vcpu *next, uint8_t cls)
 {
     struct credit_cpu *pc = &ci->cpu[cpu];
     struct credit_vcpu *cv = cvcpu(v);
@@ -244,6 +268,9 @@ static void queue_link_before(struct credit_instance *ci, unsigned int cpu, stru
         pc->queue_tail = v;
     cv->queued = true;
     cv->queue_cpu = cpu;
+    cv->queue_class = cls;
+    if (!next || cvcpu(next)->queue_class != cls)
+        pc->class_tail[cls] = v;
     pc->queued++;
     update_idle(ci, cpu);
 }
@@ -254,26 +281,32 @@ enum queue_position {
     QUEUE_YIELD, /* behind its class and one vCPU of the next class */
 };
 
+/* The last vCPU of a class above @cls, or NULL: @cls begins right after it. */
+static struct vcpu *tail_above(const struct credit_cpu *pc, uint8_t cls)
+{
+    for (int c = cls + 1; c <= CREDIT_PRI_BOOST; c++)
+        if (pc->class_tail[c])
+            return pc->class_tail[c];
+    return NULL;
+}
+
+/* O(1): each queue keeps the last vCPU of each class. */
 static void queue_insert(struct credit_instance *ci, unsigned int cpu, struct vcpu *v,
                          enum queue_position where)
 {
     struct credit_cpu *pc = &ci->cpu[cpu];
-    uint8_t pri = cvcpu(v)->priority;
-    struct vcpu *next;
-    if (where == QUEUE_HEAD) {
-        next = pc->queue_head;
-        while (next && cvcpu(next)->priority > pri)
-            next = cvcpu(next)->queue_next;
-    } else {
-        /* Walk from the tail: most insertions are of the lowest classes. */
-        struct vcpu *after = pc->queue_tail;
-        while (after && cvcpu(after)->priority < pri)
-            after = cvcpu(after)->queue_prev;
-        next = after ? cvcpu(after)->queue_next : pc->queue_head;
-        if (where == QUEUE_YIELD && next)
-            next = cvcpu(next)->queue_next;
+    uint8_t cls = cvcpu(v)->priority;
+    struct vcpu *after = where == QUEUE_HEAD ? tail_above(pc, cls) : pc->class_tail[cls];
+    if (!after && where != QUEUE_HEAD)
+        after = tail_above(pc, cls);
+    struct vcpu *next = after ? cvcpu(after)->queue_next : pc->queue_head;
+    if (where == QUEUE_YIELD && next) {
+        /* Behind the first vCPU of the next class down, and counted in that
+         * class until the queue is sorted again. */
+        cls = cvcpu(next)->queue_class;
+        next = cvcpu(next)->queue_next;
     }
-    queue_link_before(ci, cpu, v, next);
+    queue_link_before(ci, cpu, v, next, cls);
 }
 
 static void queue_remove(struct credit_instance *ci, struct vcpu *v)
@@ -282,6 +315,10 @@ static void queue_remove(struct credit_instance *ci, struct vcpu *v)
     if (!cv->queued)
         return;
     struct credit_cpu *pc = &ci->cpu[cv->queue_cpu];
+    if (pc->class_tail[cv->queue_class] == v)
+        pc->class_tail[cv->queue_class] =
+            cv->queue_prev && cvcpu(cv->queue_prev)->queue_class == cv->queue_class ? cv->queue_prev
+                                                                                    : NULL;
     if (cv->queue_prev)
         cvcpu(cv->queue_prev)->queue_next = cv->queue_next;
     else
@@ -296,8 +333,8 @@ static void queue_remove(struct credit_instance *ci, struct vcpu *v)
     update_idle(ci, cv->queue_cpu);
 }
 
-/* Priorities changed (accounting): reorder @cpu's queue, keeping the order
- * within each class. */
+/* Priorities changed (accounting): reorder @cpu's queue by them, keeping
+ * the order within each class. */
 static void queue_resort(struct credit_instance *ci, unsigned int cpu)
 {
     struct credit_cpu *pc = &ci->cpu[cpu];
@@ -305,6 +342,7 @@ static void queue_resort(struct credit_instance *ci, unsigned int cpu)
     for (struct vcpu *v = pc->queue_head; v;) {
         struct vcpu *next = cvcpu(v)->queue_next;
         uint8_t pri = cvcpu(v)->priority;
+        cvcpu(v)->queue_class = pri;
         cvcpu(v)->queue_next = NULL;
         cvcpu(v)->queue_prev = class_tail[pri];
         if (class_tail[pri])
@@ -316,6 +354,7 @@ static void queue_resort(struct credit_instance *ci, unsigned int cpu)
     }
     pc->queue_head = pc->queue_tail = NULL;
     for (int pri = CREDIT_PRI_BOOST; pri >= CREDIT_PRI_OVER; pri--) {
+        pc->class_tail[pri] = class_tail[pri];
         if (!class_head[pri])
             continue;
         cvcpu(class_head[pri])->queue_prev = pc->queue_tail;
@@ -325,6 +364,31 @@ static void queue_resort(struct credit_instance *ci, unsigned int cpu)
             pc->queue_head = class_head[pri];
         pc->queue_tail = class_tail[pri];
     }
+}
+
+/* ---- Rate-limited turns ------------------------------------------------------ */
+
+static void owner_clear(struct credit_instance *ci, unsigned int cpu)
+{
+    struct credit_cpu *pc = &ci->cpu[cpu];
+    if (pc->owner)
+        cvcpu(pc->owner)->owner_of = NO_CPU;
+    pc->owner = NULL;
+    pc->owner_ran_ns = 0;
+}
+
+/* @v, just claimed by @cpu, runs there: a turn it held elsewhere is over,
+ * and unless it only interrupts (BOOST) it begins one here. */
+static void owner_update(struct credit_instance *ci, unsigned int cpu, struct vcpu *v)
+{
+    struct credit_vcpu *cv = cvcpu(v);
+    if (cv->owner_of != NO_CPU && cv->owner_of != cpu)
+        owner_clear(ci, cv->owner_of);
+    if (ci->cpu[cpu].owner == v || cv->priority == CREDIT_PRI_BOOST)
+        return;
+    owner_clear(ci, cpu);
+    ci->cpu[cpu].owner = v;
+    cv->owner_of = cpu;
 }
 
 /* ---- Placement ------------------------------------------------------------- */
@@ -482,6 +546,8 @@ static void burn(struct credit_instance *ci, struct vcpu *v, uint64_t from, uint
         return;
     struct credit_vcpu *cv = cvcpu(v);
     cv->credit_ns -= (int64_t)(to - from);
+    if (vcpu_is_capped(v))
+        cdom(v->domain)->cap_budget_ns -= (int64_t)(to - from);
     if (cv->credit_ns < 0 && !cv->active) {
         /* It used up what it had saved: it earns again from the next
          * period, and keeps its priority until then (as if accounted). */
@@ -496,6 +562,8 @@ static void burn(struct credit_instance *ci, struct vcpu *v, uint64_t from, uint
             cv->priority = CREDIT_PRI_UNDER;
         activate(ci, v);
     }
+    if (cv->active)
+        ci->consumed_ns += to - from;
 }
 
 static void park(struct credit_instance *ci, struct vcpu *v)
@@ -524,14 +592,18 @@ static void unpark(struct credit_instance *ci, struct vcpu *v)
 static void account(struct credit_instance *ci)
 {
     const uint64_t period = ci->tslice_ns;
-    const uint64_t total = period * ci->cpu_count;
+    /* What the active vCPUs used, not period x CPUs: with CPUs idle, or
+     * vCPUs pinned to a few of them, the grants still add up to what is
+     * run, so weights keep ordering the vCPUs that compete. */
+    const uint64_t total = ci->consumed_ns;
+    ci->consumed_ns = 0;
     uint64_t weight_total = 0;
     for (struct domain *d = ci->active_domains; d; d = cdom(d)->active_next) {
         struct credit_domain *cd = cdom(d);
         cd->saturated = false;
         weight_total += (uint64_t)cd->weight * cd->active_count;
     }
-    if (!weight_total || !total)
+    if (!weight_total)
         return;
 
     /* Water filling: a domain whose weighted share is more than it can use
@@ -581,6 +653,13 @@ static void account(struct credit_instance *ci)
         const int64_t per_vcpu =
             (int64_t)((cd->grant_ns + cd->active_count - 1) / cd->active_count);
         const bool capped = cd->cap_percent != 0;
+        if (capped) {
+            /* A new period's cap; an overrun is paid back, nothing saved. */
+            int64_t cap_ns = cap_per_period_ns(ci, cd);
+            cd->cap_budget_ns += cap_ns;
+            if (cd->cap_budget_ns > cap_ns)
+                cd->cap_budget_ns = cap_ns;
+        }
         for (struct vcpu *v = cd->active_vcpus; v;) {
             struct credit_vcpu *cv = cvcpu(v);
             struct vcpu *next_vcpu = cv->active_next;
@@ -593,9 +672,9 @@ static void account(struct credit_instance *ci)
                 cv->priority = CREDIT_PRI_UNDER;
             }
             cv->credit_ns = credit;
-            if (cv->parked && credit > 0) {
+            if (cv->parked && cd->cap_budget_ns > 0) {
                 unpark(ci, v);
-            } else if (capped && credit <= 0 && !cv->parked) {
+            } else if (capped && cd->cap_budget_ns <= 0 && !cv->parked) {
                 if (cv->queued)
                     park(ci, v);
                 else if (__atomic_load_n(&v->is_running, __ATOMIC_ACQUIRE))
@@ -775,7 +854,7 @@ static void credit_cpu_remove(struct sched_instance *s, unsigned int cpu)
         cpumask_clear(&ci->cpus, cpu);
         ci->cpu_count--;
         pc->current = NULL;
-        pc->owner = NULL;
+        owner_clear(ci, cpu);
         while (pc->queue_head) {
             struct vcpu *v = pc->queue_head;
             queue_remove(ci, v);
@@ -806,7 +885,7 @@ static void credit_vcpu_insert(struct sched_instance *s, struct vcpu *v)
     struct credit_instance *ci = cinst(s);
     unsigned long flags = spin_lock_irqsave(&ci->lock);
     struct credit_vcpu *cv = cvcpu(v);
-    *cv = (struct credit_vcpu){.priority = CREDIT_PRI_UNDER};
+    *cv = (struct credit_vcpu){.priority = CREDIT_PRI_UNDER, .owner_of = NO_CPU};
     if (!__atomic_load_n(&v->is_running, __ATOMIC_ACQUIRE) && vcpu_runnable(v))
         place_and_tickle(ci, v);
     spin_unlock_irqrestore(&ci->lock, flags);
@@ -827,7 +906,7 @@ static void credit_vcpu_remove(struct sched_instance *s, struct vcpu *v)
     {
         struct credit_cpu *pc = &ci->cpu[cpu];
         if (pc->owner == v)
-            pc->owner = NULL;
+            owner_clear(ci, cpu);
         if (pc->current == v) { /* not claimed by contract; never leave a dangling pointer */
             pc->current = NULL;
             update_idle(ci, cpu);
@@ -843,7 +922,7 @@ static void credit_wake(struct sched_instance *s, struct vcpu *v)
     struct credit_vcpu *cv = cvcpu(v);
     if (!cv->queued && !cv->parked && !__atomic_load_n(&v->is_running, __ATOMIC_ACQUIRE)) {
         cv->turn_left_ns = 0; /* a fresh turn */
-        if (vcpu_is_capped(v) && cv->credit_ns <= 0) {
+        if (vcpu_over_cap(v)) {
             park(ci, v); /* used up its cap: it waits for the next period */
         } else {
             if (cv->priority == CREDIT_PRI_UNDER)
@@ -888,7 +967,7 @@ static void credit_deschedule(struct sched_instance *s, unsigned int cpu, struct
     bool turn_over = true; /* its rate-limited turn here, if it had one */
 
     if (vcpu_runnable(prev) && !cv->queued && !cv->parked) {
-        if (vcpu_is_capped(prev) && cv->credit_ns <= 0) {
+        if (vcpu_over_cap(prev)) {
             park(ci, prev);
         } else if (pc && pc->present && cpumask_test(&prev->hard_affinity, cpu)) {
             if (cv->yielding) {
@@ -908,7 +987,7 @@ static void credit_deschedule(struct sched_instance *s, unsigned int cpu, struct
     }
     cv->yielding = false;
     if (pc && turn_over && pc->owner == prev)
-        pc->owner = NULL;
+        owner_clear(ci, cpu);
     if (pc)
         update_idle(ci, cpu);
     ci->calling_cpu = NO_CPU;
@@ -952,12 +1031,12 @@ static struct vcpu *credit_pick(struct sched_instance *s, unsigned int cpu, uint
         /* Not runnable any more: dropped until its next wake. */
         cvcpu(v)->turn_left_ns = 0;
         if (v == pc->owner)
-            pc->owner = NULL;
+            owner_clear(ci, cpu);
         v = NULL;
     }
 
     if (!v) {
-        pc->owner = NULL;
+        owner_clear(ci, cpu);
         pc->current = NULL;
         if (pc->present)
             update_idle(ci, cpu);
@@ -971,10 +1050,7 @@ static struct vcpu *credit_pick(struct sched_instance *s, unsigned int cpu, uint
     }
 
     struct credit_vcpu *cv = cvcpu(v);
-    if (v != pc->owner && cv->priority != CREDIT_PRI_BOOST) {
-        pc->owner = v; /* a new turn; a BOOST only interrupts the one running */
-        pc->owner_ran_ns = 0;
-    }
+    owner_update(ci, cpu, v);
     if (!cv->turn_left_ns)
         cv->turn_left_ns = ci->tslice_ns;
     pc->current = v;
@@ -990,12 +1066,19 @@ static struct vcpu *credit_pick(struct sched_instance *s, unsigned int cpu, uint
         slice = min_u64(slice, (now / ci->tick_ns + 1) * ci->tick_ns - now);
     if (ci->next_acct_ns > now)
         slice = min_u64(slice, ci->next_acct_ns - now);
-    if (cv->priority == CREDIT_PRI_UNDER || vcpu_is_capped(v))
+    if (cv->priority == CREDIT_PRI_UNDER)
         slice = min_u64(slice, cv->credit_ns > 0 ? (uint64_t)cv->credit_ns : 0);
+    if (vcpu_is_capped(v)) {
+        int64_t budget = cdom(v->domain)->cap_budget_ns;
+        slice = min_u64(slice, budget > 0 ? (uint64_t)budget : 0);
+    }
     if (slice < CREDIT_MIN_SLICE_NS)
         slice = CREDIT_MIN_SLICE_NS;
     *slice_ns = slice;
-    tickle_for_waiter(ci, pc->queue_head); /* left behind here: maybe runs elsewhere */
+    /* Left behind here: maybe it can run elsewhere now. Not the owner a BOOST
+     * interrupts: it resumes here in a moment, migrating it costs more. */
+    if (pc->queue_head != pc->owner)
+        tickle_for_waiter(ci, pc->queue_head);
     spin_unlock_irqrestore(&ci->lock, flags);
     return v;
 }
@@ -1010,7 +1093,7 @@ static void credit_affinity_changed(struct sched_instance *s, struct vcpu *v)
         for_each_cpu(cpu, &ci->cpus)
         {
             if (ci->cpu[cpu].owner == v)
-                ci->cpu[cpu].owner = NULL;
+                owner_clear(ci, cpu);
         }
         place_and_tickle(ci, v);
     } else if (__atomic_load_n(&v->is_running, __ATOMIC_ACQUIRE)) {
@@ -1044,6 +1127,8 @@ static int credit_dom_params(struct sched_instance *s, struct domain *d,
     unsigned long flags = spin_lock_irqsave(&ci->lock);
     if (p->weight >= CREDIT_WEIGHT_MIN)
         cd->weight = p->weight;
+    if (p->cap && !cd->cap_percent)
+        cd->cap_budget_ns = (int64_t)(ci->tslice_ns * p->cap / 100); /* a full period's */
     cd->cap_percent = p->cap;
     if (!cd->cap_percent) {
         for (unsigned int i = 0; i < d->nr_vcpus && i < XENCORE_DOMAIN_MAX_VCPUS; i++)

@@ -224,10 +224,12 @@ void sched_cpu_add(unsigned int cpu)
 void sched_vcpu_insert(struct vcpu *v)
 {
     memset(v->sched_data, 0, sizeof(v->sched_data));
-    v->runstate = v->up ? RUNSTATE_runnable : RUNSTATE_offline;
-    if (!vcpu_runnable(v))
+    if (!v->runstate_entry_ns) { /* new: its accounting starts now */
         v->runstate = idle_state_of(v);
-    v->runstate_entry_ns = arch_now_ns();
+        v->runstate_entry_ns = arch_now_ns();
+    } else { /* moved from another pool: its accounting goes on */
+        sched_runstate_refresh(v);
+    }
     struct sched_instance *s = sched_of_vcpu(v);
     if (s)
         s->ops->vcpu_insert(s, v);

@@ -151,10 +151,10 @@ latency() {
   echo "running, in us of guest time (QEMU -smp 1 -icount shift=0: 1 instruction = 1 ns)."
   echo "spin err: the spinners' worst deviation from an equal share."
   echo
+  printf '%-16s | %-36s | %-36s\n' "" "credit" "credit2"
   printf '%-7s %8s | %8s %8s %9s %8s | %8s %8s %9s %8s\n' period spinners \
-    "credit" "p99" "max" "spin err" "credit2" "p99" "max" "spin err"
-  printf '%-7s %8s | %8s %8s %9s %8s | %8s %8s %9s %8s\n' "" "" "p50" "" "" "" "p50" "" "" ""
-  printf '%s\n' "-----------------+----------------------------------------+---------------------------------------"
+    p50 p99 max "spin err" p50 p99 max "spin err"
+  printf '%s\n' "-----------------+--------------------------------------+-------------------------------------"
   local l row err missed=""
   for period in fixed jitter; do
     for n in "${spinners[@]}"; do

@@ -307,35 +307,54 @@ static void test_null_soft_affinity(void **state)
 
 /* ---- Rate limit ------------------------------------------------------------------ */
 
-/* Hogs of different weights share two CPUs, alone (switches at the ends of
- * slices) and with I/O-bound vCPUs that wake every 2 ms (more decisions, at
- * any moment): a hog whose turn on a CPU another hog ends has had at least
- * the rate limit of CPU time in that turn (a waking I/O-bound vCPU may
+/* The machines the rate limit is checked on. */
+enum ratelimit_load {
+    HOGS_ALONE,      /* 6 hogs of mixed weights on 2 CPUs: switches at the ends of slices */
+    HOGS_AND_IO,     /* the same and 2 I/O-bound vCPUs waking every 2 ms, at any moment */
+    HOGS_AND_PROBES, /* 16 CPUs, each with a jittered 1 ms probe and 4 hogs in its domain */
+    RATELIMIT_LOADS
+};
+
+/* A hog whose turn on a CPU another hog ends has had at least the rate
+ * limit of CPU time in that turn (a waking I/O-bound vCPU or probe may
  * interrupt a turn; it does not end it: see sim.h). Returns the turns seen
  * ended. */
 static uint64_t ratelimit_on(enum xencore_scheduler s, bool set, uint32_t ratelimit_us,
-                             bool with_io)
+                             enum ratelimit_load load)
 {
-    new_run(s, 2, 3 * SIM_NS_PER_S);
+    static const char *const names[RATELIMIT_LOADS] = {"hogs", "hogs and I/O",
+                                                       "16 CPUs, hogs and probes"};
+    if (load == HOGS_AND_PROBES) {
+        new_run(s, 16, 1 * SIM_NS_PER_S);
+        b.config.seed = 3;
+        for (unsigned int cpu = 0; cpu < 16; cpu++) {
+            unsigned int d = sim_add_domain(&b, weights[cpu % WEIGHT_COUNT], 0);
+            sim_add_periodic(&b, d, PROBE_PERIOD_NS, PROBE_WORK_NS, true);
+            for (unsigned int i = 0; i < 4; i++)
+                sim_add_hog(&b, d);
+        }
+    } else {
+        new_run(s, 2, 3 * SIM_NS_PER_S);
+        for (unsigned int i = 0; i < 6; i++)
+            sim_add_hog(&b, sim_add_domain(&b, weights[i % WEIGHT_COUNT], 0));
+        for (unsigned int i = 0; load == HOGS_AND_IO && i < 2; i++)
+            sim_add_io(&b, sim_add_domain(&b, 0, 0), 100 * SIM_NS_PER_US, 1900 * SIM_NS_PER_US);
+    }
     b.config.set_ratelimit = set;
     b.config.ratelimit_us = ratelimit_us;
-    for (unsigned int i = 0; i < 6; i++)
-        sim_add_hog(&b, sim_add_domain(&b, weights[i % WEIGHT_COUNT], 0));
-    for (unsigned int i = 0; with_io && i < 2; i++)
-        sim_add_io(&b, sim_add_domain(&b, 0, 0), 100 * SIM_NS_PER_US, 1900 * SIM_NS_PER_US);
     struct sim_result r;
     run_ok(&b, &r);
     uint64_t limit_ns = set ? ratelimit_us * SIM_NS_PER_US : DEFAULT_RATELIMIT_NS;
-    print_message("  %s, rate limit %llu us%s: %llu turns ended by another hog, shortest %llu ns "
-                  "of CPU; %llu direct switches, shortest run since resuming %llu ns\n",
+    print_message("  %s, rate limit %llu us, %s: %llu turns ended by another hog, shortest %llu "
+                  "ns of CPU; %llu direct switches, shortest run since resuming %llu ns\n",
                   sim_scheduler_name(s), (unsigned long long)(limit_ns / SIM_NS_PER_US),
-                  with_io ? ", with I/O" : "", (unsigned long long)r.hog_turns_ended,
+                  names[load], (unsigned long long)r.hog_turns_ended,
                   (unsigned long long)r.hog_turn_min_cpu_ns, (unsigned long long)r.hog_preemptions,
                   (unsigned long long)r.hog_preempt_min_run_ns);
     if (r.hog_turns_ended && r.hog_turn_min_cpu_ns < limit_ns)
-        fail_msg("%s: a CPU-bound vCPU lost its CPU to another after %llu ns of CPU time "
+        fail_msg("%s, %s: a CPU-bound vCPU lost its CPU to another after %llu ns of CPU time "
                  "(rate limit %llu ns)",
-                 sim_scheduler_name(s), (unsigned long long)r.hog_turn_min_cpu_ns,
+                 sim_scheduler_name(s), names[load], (unsigned long long)r.hog_turn_min_cpu_ns,
                  (unsigned long long)limit_ns);
     return r.hog_turns_ended;
 }
@@ -343,9 +362,9 @@ static uint64_t ratelimit_on(enum xencore_scheduler s, bool set, uint32_t rateli
 static void ratelimit_all(enum xencore_scheduler s)
 {
     uint64_t switches = 0;
-    for (unsigned int io = 0; io < 2; io++) {
-        switches += ratelimit_on(s, false, 0, io);
-        switches += ratelimit_on(s, true, LONG_RATELIMIT_US, io);
+    for (unsigned int load = 0; load < RATELIMIT_LOADS; load++) {
+        switches += ratelimit_on(s, false, 0, load);
+        switches += ratelimit_on(s, true, LONG_RATELIMIT_US, load);
     }
     if (!switches) /* else there was nothing to check */
         fail_msg("%s: no CPU-bound vCPU ever took a CPU from another: do the hogs share the CPUs?",

@@ -10,7 +10,12 @@
  * the report is printed and the guest shuts down (test_done()).
  *
  * Output goes through console_io, so everything a guest prints reaches the
- * hypervisor console a line at a time. */
+ * hypervisor console a line at a time.
+ *
+ * For the scheduling tests: shared_info and system time (pvclock.c), event
+ * channels, the upcall on Xen's callback vector and the ways to sleep until
+ * an event (events.c), and secondary vCPUs started with VCPUOP_initialise
+ * and VCPUOP_up, each on its own stack (smp.c). */
 #ifndef GUEST_RUNTIME_H
 #define GUEST_RUNTIME_H
 
