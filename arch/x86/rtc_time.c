@@ -51,8 +51,8 @@ bool rtc_reading_to_unix(const struct rtc_reading *r, uint64_t *seconds)
 {
     bool binary = (r->status_b & RTC_STATUS_B_BINARY) != 0;
     bool pm = !(r->status_b & RTC_STATUS_B_24_HOUR) && (r->hours & RTC_HOUR_PM);
-    uint8_t raw_hours = (r->status_b & RTC_STATUS_B_24_HOUR) ? r->hours
-                                                             : (uint8_t)(r->hours & ~RTC_HOUR_PM);
+    uint8_t raw_hours =
+        (r->status_b & RTC_STATUS_B_24_HOUR) ? r->hours : (uint8_t)(r->hours & ~RTC_HOUR_PM);
     unsigned int second, minute, hour, day, month, year, century = DEFAULT_CENTURY;
     if (!decode(r->seconds, binary, &second) || !decode(r->minutes, binary, &minute) ||
         !decode(raw_hours, binary, &hour) || !decode(r->day, binary, &day) ||
@@ -79,7 +79,7 @@ bool rtc_reading_to_unix(const struct rtc_reading *r, uint64_t *seconds)
     for (unsigned int m = 1; m < month; m++)
         days += days_in_month(full_year, m);
     days += day - 1;
-    *seconds = days * SECONDS_PER_DAY + hour * SECONDS_PER_HOUR + minute * SECONDS_PER_MINUTE +
-               second;
+    *seconds =
+        days * SECONDS_PER_DAY + hour * SECONDS_PER_HOUR + minute * SECONDS_PER_MINUTE + second;
     return true;
 }

@@ -191,10 +191,20 @@ static int check_32(const struct vcpu_hvm_x86_32 *r, const struct hvm_cpu_facts 
     if (r->pad1 || r->pad2[0] || r->pad2[1] || r->pad2[2])
         return refuse(why, "padding is not zero");
     *out = (struct hvm_start_state){
-        .rax = r->eax, .rcx = r->ecx, .rdx = r->edx, .rbx = r->ebx,
-        .rsp = r->esp, .rbp = r->ebp, .rsi = r->esi, .rdi = r->edi,
-        .rip = r->eip, .rflags = r->eflags,
-        .cr0 = r->cr0, .cr3 = r->cr3, .cr4 = r->cr4, .efer = r->efer,
+        .rax = r->eax,
+        .rcx = r->ecx,
+        .rdx = r->edx,
+        .rbx = r->ebx,
+        .rsp = r->esp,
+        .rbp = r->ebp,
+        .rsi = r->esi,
+        .rdi = r->edi,
+        .rip = r->eip,
+        .rflags = r->eflags,
+        .cr0 = r->cr0,
+        .cr3 = r->cr3,
+        .cr4 = r->cr4,
+        .efer = r->efer,
     };
     int rc = check_control_registers(out, facts, why);
     if (rc == 0)
@@ -226,8 +236,7 @@ static int check_32(const struct vcpu_hvm_x86_32 *r, const struct hvm_cpu_facts 
     static const enum hvm_segment_index data[] = {HVM_SEG_DS, HVM_SEG_ES};
     for (size_t i = 0; i < sizeof(data) / sizeof(data[0]); i++) {
         uint16_t attr = seg[data[i]].attr;
-        bool conforming_code =
-            (attr & SEG_AR_TYPE_CODE) && (attr & SEG_AR_TYPE_CONFORMING);
+        bool conforming_code = (attr & SEG_AR_TYPE_CODE) && (attr & SEG_AR_TYPE_CONFORMING);
         if (attr && !conforming_code && segment_dpl(attr) < cpl)
             return refuse(why, "DS or ES has a DPL below the privilege level");
     }
@@ -248,10 +257,20 @@ static int check_64(const struct vcpu_hvm_x86_64 *r, const struct hvm_cpu_facts 
                     struct hvm_start_state *out, const char **why)
 {
     *out = (struct hvm_start_state){
-        .rax = r->rax, .rcx = r->rcx, .rdx = r->rdx, .rbx = r->rbx,
-        .rsp = r->rsp, .rbp = r->rbp, .rsi = r->rsi, .rdi = r->rdi,
-        .rip = r->rip, .rflags = r->rflags,
-        .cr0 = r->cr0, .cr3 = r->cr3, .cr4 = r->cr4, .efer = r->efer,
+        .rax = r->rax,
+        .rcx = r->rcx,
+        .rdx = r->rdx,
+        .rbx = r->rbx,
+        .rsp = r->rsp,
+        .rbp = r->rbp,
+        .rsi = r->rsi,
+        .rdi = r->rdi,
+        .rip = r->rip,
+        .rflags = r->rflags,
+        .cr0 = r->cr0,
+        .cr3 = r->cr3,
+        .cr4 = r->cr4,
+        .efer = r->efer,
     };
     if (!(out->cr0 & CR0_PG) || !(out->cr4 & CR4_PAE) || !(out->efer & EFER_LME))
         return refuse(why, "64-bit mode needs CR0.PG, CR4.PAE and EFER.LME");
@@ -263,8 +282,8 @@ static int check_64(const struct vcpu_hvm_x86_64 *r, const struct hvm_cpu_facts 
     if (!is_canonical(out->rip))
         return refuse(why, "RIP is not canonical");
 
-    struct hvm_segment data = {.selector = SELECTOR_DATA, .attr = FLAT_DATA_ATTR,
-                               .limit = FLAT_LIMIT};
+    struct hvm_segment data = {
+        .selector = SELECTOR_DATA, .attr = FLAT_DATA_ATTR, .limit = FLAT_LIMIT};
     for (unsigned int i = 0; i < HVM_SEG_COUNT; i++)
         out->segments[i] = data;
     out->segments[HVM_SEG_CS] = (struct hvm_segment){
@@ -294,8 +313,8 @@ void hvm_pvh_start_state(struct hvm_start_state *out, uint32_t entry, uint32_t e
 {
     *out = (struct hvm_start_state){
         .rbx = ebx, .rip = entry, .rflags = RFLAGS_FIXED, .cr0 = CR0_PE | CR0_ET};
-    struct hvm_segment data = {.selector = SELECTOR_DATA, .attr = FLAT_DATA_ATTR,
-                               .limit = FLAT_LIMIT};
+    struct hvm_segment data = {
+        .selector = SELECTOR_DATA, .attr = FLAT_DATA_ATTR, .limit = FLAT_LIMIT};
     for (unsigned int i = 0; i < HVM_SEG_COUNT; i++)
         out->segments[i] = data;
     out->segments[HVM_SEG_CS] = (struct hvm_segment){

@@ -12,14 +12,16 @@
  * nothing else woke it. Also: a deadline in the past with
  * VCPU_SSHOTTMR_future is refused (-ETIME), without the flag it fires at
  * once; SCHEDOP_poll with a timeout and no event returns at the timeout;
- * VCPUOP_stop_singleshot_timer disarms. Prints "timer: <mode> max late
- * <ns>" for the record. */
+ * VCPUOP_stop_singleshot_timer disarms. The wall clock in shared_info is
+ * set (after 2020) and consistent (even version). Prints "timer: <mode> max
+ * late <ns>" for the record. */
 #include "runtime/runtime.h"
 
 const char guest_name[] = "timer";
 
 #define DEFAULT_TOLERANCE_US 1000u
 /* Offsets of the deadlines from the moment they are armed, in µs. */
+#define WALLCLOCK_2020_S 1577836800ull /* 2020-01-01 00:00:00 UTC */
 static const uint32_t deadline_offsets_us[] = {1300, 3700, 7100, 500, 2900, 11300};
 
 enum sleep_mode { SLEEP_BLOCK, SLEEP_POLL, SLEEP_HLT };
@@ -124,6 +126,25 @@ static void edge_cases(void)
                  sched_poll_ports(&bad_port, 1, 0));
 }
 
+static void wall_clock(void)
+{
+    uint32_t version, sec, sec_hi, nsec;
+    do {
+        version = shared_info->wc_version;
+        __asm__ volatile("" : : : "memory");
+        sec = shared_info->wc_sec;
+        sec_hi = shared_info->wc_sec_hi;
+        nsec = shared_info->wc_nsec;
+        __asm__ volatile("" : : : "memory");
+    } while ((version & 1) != 0 || version != shared_info->wc_version);
+    uint64_t boot_s = ((uint64_t)sec_hi << 32) | sec;
+    uint64_t now_s = boot_s + (system_time_ns() + nsec) / NS_PER_S;
+    printf("timer: wall clock at boot %lu s since 1970, now %lu\n", (unsigned long)boot_s,
+           (unsigned long)now_s);
+    check(now_s >= WALLCLOCK_2020_S, "the wall clock in shared_info is after 2020");
+    check(nsec < NS_PER_S, "the wall clock's nanoseconds are below a second");
+}
+
 void guest_main(const struct hvm_start_info *si, const char *cmdline)
 {
     (void)si;
@@ -132,6 +153,7 @@ void guest_main(const struct hvm_start_info *si, const char *cmdline)
     if (shared_info_map() == NULL) {
         return;
     }
+    wall_clock();
     long rc = evtchn_bind_virq_port(VIRQ_TIMER, 0, &timer_port);
     if (!check_eq_int("bind_virq(VIRQ_TIMER) succeeds", 0, rc)) {
         return;

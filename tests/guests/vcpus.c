@@ -7,7 +7,9 @@
  * vcpu_time_info, binds an IPI event channel to itself and waits for an
  * event on it with upcalls; vCPU 0 sends one event to each, and each must
  * take it in its own upcall. Then each takes itself down (VCPUOP_down) and
- * vCPU 0 sees VCPUOP_is_up go to 0. Also: initialising a vCPU that is up is
+ * vCPU 0 sees VCPUOP_is_up go to 0. Each vCPU also reads system time
+ * across many yields (which lets the scheduler move it between CPUs) and
+ * checks that it never goes backwards. Also: initialising a vCPU that is up is
  * -EEXIST, starting one past the domain's count is -ENOENT, and a vCPU that
  * was never initialised cannot be started (-EINVAL). */
 #include "runtime/runtime.h"
@@ -21,11 +23,29 @@ static volatile bool identity_ok[GUEST_MAX_VCPUS];
 static volatile bool got_ipi[GUEST_MAX_VCPUS];
 static volatile uint32_t ipi_port[GUEST_MAX_VCPUS];
 static volatile uint64_t seen_time[GUEST_MAX_VCPUS];
+static volatile bool time_monotonic[GUEST_MAX_VCPUS];
+
+#define MONOTONIC_YIELDS 200u
+
+/* System time read around MONOTONIC_YIELDS yields never goes backwards. */
+static bool time_stays_monotonic(void)
+{
+    uint64_t last = system_time_ns();
+    bool ok = true;
+    for (unsigned int i = 0; i < MONOTONIC_YIELDS; i++) {
+        sched_op(SCHEDOP_yield, NULL);
+        uint64_t now = system_time_ns();
+        ok = ok && now >= last;
+        last = now;
+    }
+    return ok;
+}
 
 static void secondary(unsigned int id)
 {
     unsigned int from_cpuid = cpuid_vcpu_id();
     identity_ok[id] = from_cpuid == id;
+    time_monotonic[id] = time_stays_monotonic();
     seen_time[id] = system_time_ns();
     uint32_t port = 0;
     long rc = evtchn_bind_ipi_port(id, &port);
@@ -85,6 +105,7 @@ void guest_main(const struct hvm_start_info *si, const char *cmdline)
         snprintf(what, sizeof(what), "vcpu %u initialised and started", id);
         check_eq_int(what, 0, vcpu_start(id, secondary));
     }
+    check(time_stays_monotonic(), "vcpu 0: system time never went backwards");
     check(wait_all(reported, count), "every secondary vCPU reported in");
     uint64_t now = system_time_ns();
     for (unsigned int id = 1; id < count; id++) {
@@ -93,6 +114,8 @@ void guest_main(const struct hvm_start_info *si, const char *cmdline)
         check(identity_ok[id], what);
         snprintf(what, sizeof(what), "vcpu %u: its system time is the domain's", id);
         check(reported[id] && seen_time[id] > 0 && seen_time[id] <= now, what);
+        snprintf(what, sizeof(what), "vcpu %u: system time never went backwards", id);
+        check(time_monotonic[id], what);
         snprintf(what, sizeof(what), "vcpu %u: VCPUOP_is_up is 1", id);
         check_eq_int(what, 1, vcpu_op(VCPUOP_is_up, id, NULL));
     }

@@ -124,7 +124,7 @@ static void test_amd_without_leaf_b(void **state)
     add(&f, 0, 0, 0xd, 0, 0, 0);
     add(&f, 1, 0, 0, 8 << 16, 0, 1U << 28);
     add(&f, 0x80000000U, 0, 0x8000001fU, 0, 0, 0);
-    add(&f, 0x80000001U, 0, 0, 0, 1U << 22, 0); /* TOPOEXT */
+    add(&f, 0x80000001U, 0, 0, 0, 1U << 22, 0);        /* TOPOEXT */
     add(&f, 0x80000008U, 0, 0, 0, (4U << 12) | 15, 0); /* 16 cores, ApicIdCoreIdSize 4 */
     add(&f, 0x8000001dU, 0, cache(DATA, 1, 1), 0, 0, 0);
     add(&f, 0x8000001dU, 1, cache(UNIFIED, 2, 1), 0, 0, 0);
@@ -187,10 +187,8 @@ static void test_emulator_single_socket(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_intel_leaf_b),
-        cmocka_unit_test(test_intel_split_l3),
-        cmocka_unit_test(test_amd_without_leaf_b),
-        cmocka_unit_test(test_old_cpus),
+        cmocka_unit_test(test_intel_leaf_b),           cmocka_unit_test(test_intel_split_l3),
+        cmocka_unit_test(test_amd_without_leaf_b),     cmocka_unit_test(test_old_cpus),
         cmocka_unit_test(test_emulator_single_socket),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

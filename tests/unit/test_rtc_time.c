@@ -38,8 +38,13 @@ static void test_bcd_24h(void **state)
 {
     (void)state;
     /* 2026-11-27 17:49:18 UTC */
-    struct rtc_reading r = {.seconds = 0x18, .minutes = 0x49, .hours = 0x17, .day = 0x27,
-                            .month = 0x11, .year = 0x26, .status_b = BCD_24H};
+    struct rtc_reading r = {.seconds = 0x18,
+                            .minutes = 0x49,
+                            .hours = 0x17,
+                            .day = 0x27,
+                            .month = 0x11,
+                            .year = 0x26,
+                            .status_b = BCD_24H};
     assert_int_equal(convert(r), 1795801758ULL);
     r.has_century = true;
     r.century = 0x20;
@@ -49,8 +54,13 @@ static void test_bcd_24h(void **state)
 static void test_binary_24h(void **state)
 {
     (void)state;
-    struct rtc_reading r = {.seconds = 18, .minutes = 49, .hours = 17, .day = 27, .month = 11,
-                            .year = 26, .status_b = BIN_24H};
+    struct rtc_reading r = {.seconds = 18,
+                            .minutes = 49,
+                            .hours = 17,
+                            .day = 27,
+                            .month = 11,
+                            .year = 26,
+                            .status_b = BIN_24H};
     assert_int_equal(convert(r), 1795801758ULL);
 }
 
@@ -58,11 +68,21 @@ static void test_12h(void **state)
 {
     (void)state;
     /* 5:49:18 PM in BCD and binary. */
-    struct rtc_reading r = {.seconds = 0x18, .minutes = 0x49, .hours = 0x85, .day = 0x27,
-                            .month = 0x11, .year = 0x26, .status_b = BCD_12H};
+    struct rtc_reading r = {.seconds = 0x18,
+                            .minutes = 0x49,
+                            .hours = 0x85,
+                            .day = 0x27,
+                            .month = 0x11,
+                            .year = 0x26,
+                            .status_b = BCD_12H};
     assert_int_equal(convert(r), 1795801758ULL);
-    r = (struct rtc_reading){.seconds = 18, .minutes = 49, .hours = 0x80 | 5, .day = 27,
-                             .month = 11, .year = 26, .status_b = BIN_12H};
+    r = (struct rtc_reading){.seconds = 18,
+                             .minutes = 49,
+                             .hours = 0x80 | 5,
+                             .day = 27,
+                             .month = 11,
+                             .year = 26,
+                             .status_b = BIN_12H};
     assert_int_equal(convert(r), 1795801758ULL);
     /* 12 AM is midnight, 12 PM noon: 2000-01-01 00:00 and 12:00. */
     r = (struct rtc_reading){.hours = 0x12, .day = 1, .month = 1, .year = 0, .status_b = BCD_12H};
@@ -92,8 +112,14 @@ static void test_leap_years_and_century(void **state)
     r.century = 0x21;
     impossible(r);
     /* 1999-12-31 23:59:59 through a century register of 19. */
-    r = (struct rtc_reading){.seconds = 0x59, .minutes = 0x59, .hours = 0x23, .day = 0x31,
-                             .month = 0x12, .year = 0x99, .century = 0x19, .has_century = true,
+    r = (struct rtc_reading){.seconds = 0x59,
+                             .minutes = 0x59,
+                             .hours = 0x23,
+                             .day = 0x31,
+                             .month = 0x12,
+                             .year = 0x99,
+                             .century = 0x19,
+                             .has_century = true,
                              .status_b = BCD_24H};
     assert_int_equal(convert(r), 946684799ULL);
     /* Before 1970 there is no Unix time to give. */

@@ -160,33 +160,33 @@ static void test_32bit_refusals(void **state)
         c.cpu_regs.x86_32.field = (value);                                                         \
         refused(&c);                                                                               \
     } while (0)
-    REFUSE32(cr0, 0);                          /* real mode is not a start state */
-    REFUSE32(cr0, CR0_PG);                     /* paging without protection */
-    REFUSE32(cr0, CR0_PE | (1U << 7));         /* reserved bit */
-    REFUSE32(cr0, CR0_PE | CR0_NW);            /* NW without CD */
-    REFUSE32(cr4, CR4_VMXE);                   /* not offered to guests */
-    REFUSE32(cr4, CR4_PCIDE);                  /* outside long mode */
-    REFUSE32(efer, EFER_SVME);                 /* not offered */
-    REFUSE32(efer, EFER_LME | EFER_LMA);       /* LMA without paging */
-    REFUSE32(eflags, 0x8);                     /* reserved bit 3 */
-    REFUSE32(eflags, 1U << 17);                /* virtual-8086 */
-    REFUSE32(cs_ar, 0xc93);                    /* CS must be code */
-    REFUSE32(cs_ar, 0);                        /* CS cannot be null */
-    REFUSE32(cs_ar, 0xc1b);                    /* not present */
-    REFUSE32(cs_ar, 0xc8b);                    /* system descriptor for CS */
-    REFUSE32(cs_ar, 0xe9b);                    /* L and D together */
-    REFUSE32(cs_ar, 0xa9b);                    /* L outside long mode */
-    REFUSE32(cs_ar, 0x1c9b);                   /* bits 12-15 must be blank */
-    REFUSE32(ss_ar, 0xc91);                    /* read-only SS */
-    REFUSE32(ss_ar, 0xc9b);                    /* code SS */
-    REFUSE32(ss_ar, 0xcf3);                    /* SS.DPL 3 with CS.DPL 0 */
-    REFUSE32(ss_ar, 0);                        /* null SS */
-    REFUSE32(ds_ar, 0xc99);                    /* execute-only code in DS */
-    REFUSE32(tr_ar, 0x89);                     /* available, not busy, TSS */
-    REFUSE32(tr_ar, 0x9b);                     /* code descriptor for TR */
-    REFUSE32(tr_ar, 0);                        /* null TR */
-    REFUSE32(tr_limit, 0x20);                  /* too small for a TSS */
-    REFUSE32(ds_limit, 0x12345);               /* G = 1 but the limit is not 4K-granular */
+    REFUSE32(cr0, 0);                    /* real mode is not a start state */
+    REFUSE32(cr0, CR0_PG);               /* paging without protection */
+    REFUSE32(cr0, CR0_PE | (1U << 7));   /* reserved bit */
+    REFUSE32(cr0, CR0_PE | CR0_NW);      /* NW without CD */
+    REFUSE32(cr4, CR4_VMXE);             /* not offered to guests */
+    REFUSE32(cr4, CR4_PCIDE);            /* outside long mode */
+    REFUSE32(efer, EFER_SVME);           /* not offered */
+    REFUSE32(efer, EFER_LME | EFER_LMA); /* LMA without paging */
+    REFUSE32(eflags, 0x8);               /* reserved bit 3 */
+    REFUSE32(eflags, 1U << 17);          /* virtual-8086 */
+    REFUSE32(cs_ar, 0xc93);              /* CS must be code */
+    REFUSE32(cs_ar, 0);                  /* CS cannot be null */
+    REFUSE32(cs_ar, 0xc1b);              /* not present */
+    REFUSE32(cs_ar, 0xc8b);              /* system descriptor for CS */
+    REFUSE32(cs_ar, 0xe9b);              /* L and D together */
+    REFUSE32(cs_ar, 0xa9b);              /* L outside long mode */
+    REFUSE32(cs_ar, 0x1c9b);             /* bits 12-15 must be blank */
+    REFUSE32(ss_ar, 0xc91);              /* read-only SS */
+    REFUSE32(ss_ar, 0xc9b);              /* code SS */
+    REFUSE32(ss_ar, 0xcf3);              /* SS.DPL 3 with CS.DPL 0 */
+    REFUSE32(ss_ar, 0);                  /* null SS */
+    REFUSE32(ds_ar, 0xc99);              /* execute-only code in DS */
+    REFUSE32(tr_ar, 0x89);               /* available, not busy, TSS */
+    REFUSE32(tr_ar, 0x9b);               /* code descriptor for TR */
+    REFUSE32(tr_ar, 0);                  /* null TR */
+    REFUSE32(tr_limit, 0x20);            /* too small for a TSS */
+    REFUSE32(ds_limit, 0x12345);         /* G = 1 but the limit is not 4K-granular */
     REFUSE32(pad1, 1);
     REFUSE32(pad2[1], 1);
 #undef REFUSE32
@@ -258,18 +258,18 @@ static void test_64bit_refusals(void **state)
         c.cpu_regs.x86_64.field = (value);                                                         \
         refused(&c);                                                                               \
     } while (0)
-    REFUSE64(cr0, CR0_PE);                       /* paging off */
-    REFUSE64(cr0, CR0_PG);                       /* PG without PE */
+    REFUSE64(cr0, CR0_PE);                         /* paging off */
+    REFUSE64(cr0, CR0_PG);                         /* PG without PE */
     REFUSE64(cr0, CR0_PE | CR0_PG | (1ULL << 32)); /* CR0 bits 63:32 */
-    REFUSE64(cr4, 0);                            /* no PAE */
-    REFUSE64(cr4, CR4_PAE | CR4_VMXE);           /* not offered */
-    REFUSE64(efer, EFER_LMA);                    /* no LME */
-    REFUSE64(efer, EFER_LME | EFER_SVME);        /* not offered */
-    REFUSE64(cr3, 1ULL << 40);                   /* beyond MAXPHYADDR (40) */
-    REFUSE64(cr3, 1ULL << 63);                   /* the no-flush bit is not part of CR3 */
-    REFUSE64(rip, 0x0000800000000000ULL);        /* non-canonical */
-    REFUSE64(rip, 0xffff7fffffffffffULL);        /* non-canonical */
-    REFUSE64(rflags, 1ULL << 22);                /* reserved */
+    REFUSE64(cr4, 0);                              /* no PAE */
+    REFUSE64(cr4, CR4_PAE | CR4_VMXE);             /* not offered */
+    REFUSE64(efer, EFER_LMA);                      /* no LME */
+    REFUSE64(efer, EFER_LME | EFER_SVME);          /* not offered */
+    REFUSE64(cr3, 1ULL << 40);                     /* beyond MAXPHYADDR (40) */
+    REFUSE64(cr3, 1ULL << 63);                     /* the no-flush bit is not part of CR3 */
+    REFUSE64(rip, 0x0000800000000000ULL);          /* non-canonical */
+    REFUSE64(rip, 0xffff7fffffffffffULL);          /* non-canonical */
+    REFUSE64(rflags, 1ULL << 22);                  /* reserved */
 #undef REFUSE64
     c = flat64();
     c.pad = 1;

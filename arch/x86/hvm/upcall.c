@@ -40,8 +40,7 @@ static void window_set(struct vcpu *v, bool open)
 void hvm_deliver_upcall(struct vcpu *v)
 {
     unsigned int vector = core_vcpu_upcall_vector(v);
-    if (__builtin_expect(vector == 0, 1) || vector < FIRST_INTERRUPT_VECTOR ||
-        vector > UINT8_MAX) {
+    if (__builtin_expect(vector == 0, 1) || vector < FIRST_INTERRUPT_VECTOR || vector > UINT8_MAX) {
         /* None pending, or a vector the core should not have accepted: an
          * exception vector is never delivered as an interrupt. */
         window_set(v, false);

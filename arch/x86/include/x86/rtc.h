@@ -23,9 +23,9 @@
 /* The date registers as read, raw (BCD or binary, 12 or 24 hours). */
 struct rtc_reading {
     uint8_t seconds, minutes, hours, day, month, year;
-    uint8_t century;     /* the century register's raw value, if has_century */
-    bool has_century;    /* else the year is 2000 + year */
-    uint8_t status_b;    /* RTC_STATUS_B_* */
+    uint8_t century;  /* the century register's raw value, if has_century */
+    bool has_century; /* else the year is 2000 + year */
+    uint8_t status_b; /* RTC_STATUS_B_* */
 };
 
 /* Seconds since 1970-01-01 00:00 UTC for @reading (the RTC keeps UTC on the

@@ -236,10 +236,10 @@ _Static_assert(sizeof(struct vmcb_segment) == 16, "VMCB segment layout");
 
 /* vintr */
 #define SVM_VINTR_TPR_MASK 0xffULL
-#define SVM_VINTR_IRQ (1ULL << 8)         /* V_IRQ: a virtual interrupt is pending */
-#define SVM_VINTR_PRIO_SHIFT 16            /* V_INTR_PRIO: its priority, 0-15 */
+#define SVM_VINTR_IRQ (1ULL << 8) /* V_IRQ: a virtual interrupt is pending */
+#define SVM_VINTR_PRIO_SHIFT 16   /* V_INTR_PRIO: its priority, 0-15 */
 #define SVM_VINTR_PRIO_MASK (0xfULL << SVM_VINTR_PRIO_SHIFT)
-#define SVM_VINTR_IGN_TPR (1ULL << 20)     /* V_IGN_TPR: V_TPR does not hold it back */
+#define SVM_VINTR_IGN_TPR (1ULL << 20) /* V_IGN_TPR: V_TPR does not hold it back */
 #define SVM_VINTR_MASKING (1ULL << 24) /* guest IF/TPR govern virtual interrupts only */
 
 /* interrupt_state */

@@ -16,8 +16,8 @@
  * bits 7:0 and bits 55:52 in bits 11:8. It is SVM's VMCB format and the
  * format of the _ar fields of Xen's vcpu_hvm_x86_32. */
 #define SEG_AR_TYPE_MASK 0xfU
-#define SEG_AR_TYPE_ACCESSED 0x1U  /* code or data: descriptor used */
-#define SEG_AR_TYPE_WRITABLE 0x2U  /* data: writable; code: readable */
+#define SEG_AR_TYPE_ACCESSED 0x1U   /* code or data: descriptor used */
+#define SEG_AR_TYPE_WRITABLE 0x2U   /* data: writable; code: readable */
 #define SEG_AR_TYPE_CONFORMING 0x4U /* code only */
 #define SEG_AR_TYPE_CODE 0x8U
 #define SEG_AR_TYPE_TSS_BUSY 0xbU /* 32-bit busy TSS (64-bit busy TSS in long mode) */
@@ -50,7 +50,7 @@ enum hvm_segment_index {
  * selector was loaded). */
 struct hvm_segment {
     uint16_t selector;
-    uint16_t attr; /* SEG_AR_* */
+    uint16_t attr;  /* SEG_AR_* */
     uint32_t limit; /* in bytes - 1, expanded by G */
     uint64_t base;
 };
@@ -67,9 +67,9 @@ struct hvm_start_state {
 
 /* What the machine lets a guest have. */
 struct hvm_cpu_facts {
-    uint64_t cr4_allowed;     /* CR4 bits a guest may set */
-    bool nx;                  /* EFER.NXE allowed */
-    unsigned int phys_bits;   /* MAXPHYADDR: CR3 bits above it are reserved */
+    uint64_t cr4_allowed;   /* CR4 bits a guest may set */
+    bool nx;                /* EFER.NXE allowed */
+    unsigned int phys_bits; /* MAXPHYADDR: CR3 bits above it are reserved */
 };
 
 /* Checks @ctx and fills *@out. Returns 0, or -XC_EINVAL with *@why naming
