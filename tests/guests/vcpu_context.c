@@ -51,7 +51,7 @@ __asm__(".pushsection .text\n"
         "    movl %eax, 32(%ebx)\n"
         "    movl %cr0, %eax\n"
         "    movl %eax, 36(%ebx)\n"
-        "    movl $" "0x32b0c0de" ", (%ebx)\n"
+        "    movl $0x32b0c0de, (%ebx)\n" /* START_MAGIC */
         "1:  cli\n"
         "    hlt\n"
         "    jmp 1b\n"

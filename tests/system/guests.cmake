@@ -322,3 +322,17 @@ xencore_boot_test(NAME qemu_max_guest_vcpus LABELS qemu TIMEOUT 120 ARGS
   ${EXPECT_vcpus})
 xencore_boot_test(NAME bochs_skylake_x_guest_vcpus LABELS bochs TIMEOUT 300 ARGS
   ${RIG_bochs_skylake_x} --iso ${CMAKE_CURRENT_BINARY_DIR}/guest-vcpus.iso ${EXPECT_vcpus})
+
+# VCPUOP_initialise with a 32-bit protected-mode state (vCPU 1 records its
+# registers), and states the hypervisor must refuse with -EINVAL, changing
+# nothing (tests/guests/vcpu_context.c). On both back ends.
+xencore_guest_image(guest-vcpu-context GUESTS vcpu_context DOMAINS
+  "name=vctx,kernel=@vcpu_context@,memory=16M,vcpus=2")
+guest_done(VCTX_DONE vctx)
+set(EXPECT_vcpu_context ${VCTX_DONE} ${GUEST_OFF} ${GUEST_REJECT} ${NO_CRASH})
+xencore_boot_test(NAME qemu_max_guest_vcpu_context LABELS qemu TIMEOUT 90 ARGS
+  --emulator qemu --model max --cpus 2 --iso ${CMAKE_CURRENT_BINARY_DIR}/guest-vcpu-context.iso
+  ${EXPECT_vcpu_context})
+xencore_boot_test(NAME bochs_skylake_x_guest_vcpu_context LABELS bochs TIMEOUT 300 ARGS
+  ${RIG_bochs_skylake_x} --iso ${CMAKE_CURRENT_BINARY_DIR}/guest-vcpu-context.iso
+  ${EXPECT_vcpu_context})
