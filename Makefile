@@ -43,6 +43,7 @@ check: deps-check
 
 bench: deps-check
 	@$(MAKE) --no-print-directory build
+	cmake --build $(BUILD) --target bench-sim
 	cmake --build $(BUILD) --target bench
 
 docs: deps-docs $(BUILD)/CMakeCache.txt
