@@ -9,11 +9,8 @@
 #include "x86/guest_walk.h"
 
 #include "lib/errno.h"
+#include "x86/regs.h"
 
-#define CR0_PG (1ULL << 31)
-#define CR4_PSE (1ULL << 4)
-#define CR4_PAE (1ULL << 5)
-#define EFER_LMA (1ULL << 10)
 #define PTE_P (1ULL << 0)
 #define PTE_RW (1ULL << 1)
 #define PTE_PS (1ULL << 7)
@@ -79,7 +76,7 @@ static int walk_32(const struct guest_paging *p, uint64_t gva, bool write, guest
     uint64_t entry;
     if (read(ctx, (p->cr3 & CR3_32_MASK) + (gva >> 22) * 4, 4, &entry) || !usable(entry, write))
         return -XC_EFAULT;
-    if ((entry & PTE_PS) && (p->cr4 & CR4_PSE)) {
+    if ((entry & PTE_PS) && (p->cr4 & X86_CR4_PSE)) {
         *gpa = (entry & PSE_4M_FRAME_MASK) | (gva & PAGE_4M_MASK);
         return 0;
     }
@@ -93,7 +90,7 @@ static int walk_32(const struct guest_paging *p, uint64_t gva, bool write, guest
 int guest_walk(const struct guest_paging *paging, uint64_t gva, bool write, guest_read_fn read,
                void *context, uint64_t *gpa)
 {
-    if (!(paging->cr0 & CR0_PG)) {
+    if (!(paging->cr0 & X86_CR0_PG)) {
         *gpa = (paging->efer & EFER_LMA) ? gva : (uint32_t)gva;
         return 0;
     }
@@ -101,7 +98,7 @@ int guest_walk(const struct guest_paging *paging, uint64_t gva, bool write, gues
         return walk_long(paging, gva, write, read, context, gpa);
     if (gva > UINT32_MAX)
         return -XC_EFAULT;
-    if (paging->cr4 & CR4_PAE)
+    if (paging->cr4 & X86_CR4_PAE)
         return walk_pae(paging, gva, write, read, context, gpa);
     return walk_32(paging, gva, write, read, context, gpa);
 }

@@ -25,19 +25,8 @@
 #include <stddef.h>
 
 #include "lib/errno.h"
+#include "x86/regs.h"
 
-#define CR0_PE (1ULL << 0)
-#define CR0_ET (1ULL << 4)
-#define CR0_NW (1ULL << 29)
-#define CR0_CD (1ULL << 30)
-#define CR0_PG (1ULL << 31)
-#define CR0_DEFINED 0xe005003fULL /* PE MP EM TS ET NE WP AM NW CD PG */
-#define CR4_PAE (1ULL << 5)
-#define CR4_PCIDE (1ULL << 17)
-#define EFER_SCE (1ULL << 0)
-#define EFER_LME (1ULL << 8)
-#define EFER_LMA (1ULL << 10)
-#define EFER_NXE (1ULL << 11)
 #define RFLAGS_FIXED (1ULL << 1)
 #define RFLAGS_VM (1ULL << 17)
 #define RFLAGS_DEFINED 0x3f7fd7ULL /* all but the reserved bits 3, 5, 15 and 22-63 */
@@ -82,11 +71,11 @@ static int check_control_registers(struct hvm_start_state *out, const struct hvm
                                    const char **why)
 {
     uint64_t cr0 = out->cr0, cr4 = out->cr4, efer = out->efer;
-    if (cr0 & ~CR0_DEFINED)
+    if (cr0 & ~X86_CR0_DEFINED)
         return refuse(why, "CR0 has reserved bits set");
-    if (!(cr0 & CR0_PE))
+    if (!(cr0 & X86_CR0_PE))
         return refuse(why, "CR0.PE is clear: the start state must be protected mode");
-    if ((cr0 & CR0_NW) && !(cr0 & CR0_CD))
+    if ((cr0 & X86_CR0_NW) && !(cr0 & X86_CR0_CD))
         return refuse(why, "CR0.NW is set without CR0.CD");
     if (cr4 & ~facts->cr4_allowed)
         return refuse(why, "CR4 has bits set that this machine does not offer");
@@ -94,12 +83,12 @@ static int check_control_registers(struct hvm_start_state *out, const struct hvm
     if (efer & ~efer_allowed)
         return refuse(why, "EFER has bits set that this machine does not offer");
 
-    bool long_mode = (efer & EFER_LME) && (cr0 & CR0_PG);
+    bool long_mode = (efer & EFER_LME) && (cr0 & X86_CR0_PG);
     if ((efer & EFER_LMA) && !long_mode)
         return refuse(why, "EFER.LMA is set without EFER.LME and CR0.PG");
-    if (long_mode && !(cr4 & CR4_PAE))
+    if (long_mode && !(cr4 & X86_CR4_PAE))
         return refuse(why, "long mode needs CR4.PAE");
-    if ((cr4 & CR4_PCIDE) && !long_mode)
+    if ((cr4 & X86_CR4_PCIDE) && !long_mode)
         return refuse(why, "CR4.PCIDE needs long mode");
     if (long_mode) {
         if (out->cr3 & CR3_PCID_NOFLUSH)
@@ -108,7 +97,7 @@ static int check_control_registers(struct hvm_start_state *out, const struct hvm
             return refuse(why, "CR3 has bits set above the physical-address width");
     }
 
-    out->cr0 = cr0 | CR0_ET;
+    out->cr0 = cr0 | X86_CR0_ET;
     out->efer = long_mode ? efer | EFER_LMA : efer & ~EFER_LMA;
     return 0;
 }
@@ -272,7 +261,7 @@ static int check_64(const struct vcpu_hvm_x86_64 *r, const struct hvm_cpu_facts 
         .cr4 = r->cr4,
         .efer = r->efer,
     };
-    if (!(out->cr0 & CR0_PG) || !(out->cr4 & CR4_PAE) || !(out->efer & EFER_LME))
+    if (!(out->cr0 & X86_CR0_PG) || !(out->cr4 & X86_CR4_PAE) || !(out->efer & EFER_LME))
         return refuse(why, "64-bit mode needs CR0.PG, CR4.PAE and EFER.LME");
     int rc = check_control_registers(out, facts, why);
     if (rc == 0)
@@ -312,7 +301,7 @@ int hvm_vcpu_context_check(const struct vcpu_hvm_context *ctx, const struct hvm_
 void hvm_pvh_start_state(struct hvm_start_state *out, uint32_t entry, uint32_t ebx)
 {
     *out = (struct hvm_start_state){
-        .rbx = ebx, .rip = entry, .rflags = RFLAGS_FIXED, .cr0 = CR0_PE | CR0_ET};
+        .rbx = ebx, .rip = entry, .rflags = RFLAGS_FIXED, .cr0 = X86_CR0_PE | X86_CR0_ET};
     struct hvm_segment data = {
         .selector = SELECTOR_DATA, .attr = FLAT_DATA_ATTR, .limit = FLAT_LIMIT};
     for (unsigned int i = 0; i < HVM_SEG_COUNT; i++)

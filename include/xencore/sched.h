@@ -81,12 +81,15 @@ int xencore_cpupool_create(const char *name, enum xencore_scheduler scheduler,
 
 /**
  * @brief Destroys a pool that has no CPU and no domain.
+ * @param id The pool.
  * @return 0; XENCORE_ENOENT; XENCORE_EBUSY (CPUs or domains in it); XENCORE_EPERM (Pool-0).
  */
 int xencore_cpupool_destroy(xencore_poolid_t id);
 
 /**
  * @brief Moves a free CPU (in no pool) into a pool.
+ * @param id  The pool.
+ * @param cpu The CPU, as numbered in the boot summary.
  * @return 0; XENCORE_ENOENT (no such pool); XENCORE_EINVAL (no such CPU, or it
  *         cannot run guests); XENCORE_EBUSY (the CPU is in a pool).
  */
@@ -95,6 +98,8 @@ int xencore_cpupool_cpu_add(xencore_poolid_t id, unsigned int cpu);
 /**
  * @brief Takes a CPU out of its pool; it becomes free. vCPUs that ran on it
  *        move to the pool's other CPUs.
+ * @param id  The pool the CPU is in.
+ * @param cpu The CPU.
  * @return 0; XENCORE_ENOENT; XENCORE_EINVAL (the CPU is not in that pool);
  *         XENCORE_EBUSY (the last CPU of a pool with domains, or the last CPU of
  *         Pool-0, or a vCPU whose hard affinity allows only this CPU).
@@ -105,36 +110,64 @@ int xencore_cpupool_cpu_remove(xencore_poolid_t id, unsigned int cpu);
  * @brief Moves a domain to another pool; its vCPUs follow. Hard affinity that
  *        names none of the new pool's CPUs is reset to all CPUs (as Xen does,
  *        and the console says so).
+ * @param id    The pool to move to.
+ * @param domid The domain.
  * @return 0; XENCORE_ENOENT (pool or domain); XENCORE_EBUSY (the pool has no CPU).
  */
 int xencore_cpupool_move_domain(xencore_poolid_t id, xencore_domid_t domid);
 
-/** @brief Finds a pool by name. @return 0; XENCORE_ENOENT. */
+/**
+ * @brief Finds a pool by name.
+ * @param name The pool's name.
+ * @param id   Receives its number.
+ * @return 0; XENCORE_ENOENT.
+ */
 int xencore_cpupool_find(const char *name, xencore_poolid_t *id);
 
-/** @brief Reports a pool. @return 0; XENCORE_ENOENT. */
+/**
+ * @brief Reports a pool.
+ * @param id   The pool.
+ * @param info Receives the report.
+ * @return 0; XENCORE_ENOENT.
+ */
 int xencore_cpupool_get_info(xencore_poolid_t id, struct xencore_cpupool_info *info);
 
 /**
  * @brief Reads a domain's weight and cap.
+ * @param domid  The domain.
+ * @param params Receives them.
  * @return 0; XENCORE_ENOENT; XENCORE_EINVAL (its pool's scheduler has none: null).
  */
 int xencore_sched_domain_get(xencore_domid_t domid, struct xencore_sched_params *params);
 
 /**
  * @brief Sets a domain's weight and cap (weight 0 leaves the weight as it is).
+ * @param domid  The domain.
+ * @param params The new values.
  * @return 0; XENCORE_ENOENT; XENCORE_EINVAL (out of range, or null scheduler).
  */
 int xencore_sched_domain_set(xencore_domid_t domid, const struct xencore_sched_params *params);
 
-/** @brief Reads a pool's scheduler parameters. @return 0; XENCORE_ENOENT; XENCORE_EINVAL (null). */
+/**
+ * @brief Reads a pool's scheduler parameters.
+ * @param id     The pool.
+ * @param params Receives them.
+ * @return 0; XENCORE_ENOENT; XENCORE_EINVAL (null).
+ */
 int xencore_sched_pool_get(xencore_poolid_t id, struct xencore_sched_pool_params *params);
 
-/** @brief Sets a pool's scheduler parameters. @return 0; XENCORE_ENOENT; XENCORE_EINVAL. */
+/**
+ * @brief Sets a pool's scheduler parameters.
+ * @param id     The pool.
+ * @param params The new values (each range-checked; nothing changes on error).
+ * @return 0; XENCORE_ENOENT; XENCORE_EINVAL.
+ */
 int xencore_sched_pool_set(xencore_poolid_t id, const struct xencore_sched_pool_params *params);
 
 /**
  * @brief Sets where a vCPU may run (hard) and prefers to run (soft).
+ * @param domid The domain.
+ * @param vcpu  The vCPU's number in the domain.
  * @param hard NULL leaves it; must share a CPU with the domain's pool.
  * @param soft NULL leaves it; may be any set (an empty intersection means "no preference").
  * @return 0; XENCORE_ENOENT; XENCORE_EINVAL.
@@ -143,7 +176,14 @@ int xencore_vcpu_set_affinity(xencore_domid_t domid, unsigned int vcpu,
                               const struct xencore_cpumask *hard,
                               const struct xencore_cpumask *soft);
 
-/** @brief Reads a vCPU's affinities (either pointer may be NULL). @return 0; XENCORE_ENOENT. */
+/**
+ * @brief Reads a vCPU's affinities.
+ * @param domid The domain.
+ * @param vcpu  The vCPU's number in the domain.
+ * @param hard  Receives its hard affinity, or NULL.
+ * @param soft  Receives its soft affinity, or NULL.
+ * @return 0; XENCORE_ENOENT.
+ */
 int xencore_vcpu_get_affinity(xencore_domid_t domid, unsigned int vcpu,
                               struct xencore_cpumask *hard, struct xencore_cpumask *soft);
 

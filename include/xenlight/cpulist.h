@@ -68,16 +68,34 @@ int xl_cpulist_parse(const char *key, const char *text, unsigned int limit, stru
  */
 size_t xl_cpulist_format(const struct xl_cpumap *map, char *buffer, size_t size);
 
-/** @brief Adds CPU @p cpu (ignored at or above XL_CPUMAP_BITS). */
+/**
+ * @brief Adds a CPU to a set.
+ * @param map The set.
+ * @param cpu The CPU (ignored at or above XL_CPUMAP_BITS).
+ */
 void xl_cpumap_set(struct xl_cpumap *map, unsigned int cpu);
 
-/** @brief Whether CPU @p cpu is in the set (false at or above XL_CPUMAP_BITS). */
+/**
+ * @brief Whether a CPU is in a set.
+ * @param map The set.
+ * @param cpu The CPU.
+ * @return true if it is (false at or above XL_CPUMAP_BITS).
+ */
 bool xl_cpumap_test(const struct xl_cpumap *map, unsigned int cpu);
 
-/** @brief Number of CPUs in the set. */
+/**
+ * @brief Counts the CPUs in a set.
+ * @param map The set.
+ * @return How many CPUs it holds.
+ */
 unsigned int xl_cpumap_count(const struct xl_cpumap *map);
 
-/** @brief The lowest CPU in both sets, or XL_CPUMAP_BITS if they are disjoint. */
+/**
+ * @brief The lowest CPU two sets share.
+ * @param a One set.
+ * @param b The other.
+ * @return That CPU, or XL_CPUMAP_BITS if they are disjoint.
+ */
 unsigned int xl_cpumap_first_common(const struct xl_cpumap *a, const struct xl_cpumap *b);
 
 #ifdef __cplusplus

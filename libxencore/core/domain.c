@@ -293,24 +293,10 @@ void domain_crash(struct domain *d, const char *fmt, ...)
 
 /* ---- Creation ------------------------------------------------------------- */
 
-static bool name_valid(const char *name)
-{
-    size_t len = name ? strnlen(name, XENCORE_DOMAIN_NAME_MAX + 1) : 0;
-    if (len == 0 || len > XENCORE_DOMAIN_NAME_MAX)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '.' || c == '-'))
-            return false;
-    }
-    return true;
-}
-
 static int config_check(const struct xencore_domain_config *c)
 {
     const char *name = c->name ? c->name : "(unnamed)";
-    if (!name_valid(c->name)) {
+    if (!xc_name_valid(c->name, XENCORE_DOMAIN_NAME_MAX)) {
         printk("xencore: domain '%.63s': the name must be 1..63 of [A-Za-z0-9_.-]\n", name);
         return -XC_EINVAL;
     }

@@ -141,3 +141,17 @@ int xc_refuse(char *why, size_t size, const char *fmt, ...)
     va_end(ap);
     return -XC_EINVAL;
 }
+
+bool xc_name_valid(const char *name, size_t max)
+{
+    size_t len = name ? strnlen(name, max + 1) : 0;
+    if (len == 0 || len > max)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == '-'))
+            return false;
+    }
+    return true;
+}

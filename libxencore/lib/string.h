@@ -4,6 +4,7 @@
 #define XENCORE_LIB_STRING_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <xencore/libc.h>
@@ -18,6 +19,9 @@ int xc_refuse(char *why, size_t size, const char *fmt, ...) __attribute__((forma
 
 /* Copies at most size-1 bytes and always terminates (size > 0); returns strlen(src). */
 size_t xc_strlcpy(char *dst, const char *src, size_t size);
+/* True if @name is 1..@max characters of [A-Za-z0-9_.-]: what domain and
+ * pool names may be (safe on a console line and in xl's output). */
+bool xc_name_valid(const char *name, size_t max);
 
 /* Parses an unsigned decimal or 0x-hex number covering all of [s, s+len).
  * Returns 0, or -XC_EINVAL for anything else (empty, junk, overflow). */

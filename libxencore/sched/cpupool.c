@@ -51,20 +51,6 @@ void cpupool_unlock(void)
 
 /* ---- Pools ---------------------------------------------------------------- */
 
-static bool pool_name_valid(const char *name)
-{
-    size_t len = name ? strnlen(name, XENCORE_POOL_NAME_MAX + 1) : 0;
-    if (len == 0 || len > XENCORE_POOL_NAME_MAX)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '.' || c == '-'))
-            return false;
-    }
-    return true;
-}
-
 static struct cpupool *pool_get(xencore_poolid_t id)
 {
     if (id >= XENCORE_POOLS_MAX || !pools[id].in_use)
@@ -148,7 +134,7 @@ void cpupool_remove_domain(struct domain *d)
 
 int xencore_cpupool_create(const char *name, enum xencore_scheduler scheduler, xencore_poolid_t *id)
 {
-    if (!id || !pool_name_valid(name))
+    if (!id || !xc_name_valid(name, XENCORE_POOL_NAME_MAX))
         return -XC_EINVAL;
     const struct scheduler_ops *ops = sched_find_by_id(scheduler);
     if (!sched_policy_available(ops)) {
@@ -256,7 +242,7 @@ int xencore_cpupool_find(const char *name, xencore_poolid_t *id)
         return -XC_ENOENT;
     cpupool_lock();
     pool0_locked(); /* Pool-0 exists from the start as far as callers can tell */
-    struct cpupool *c = pool_name_valid(name) ? pool_find_locked(name) : NULL;
+    struct cpupool *c = xc_name_valid(name, XENCORE_POOL_NAME_MAX) ? pool_find_locked(name) : NULL;
     if (c)
         *id = c->id;
     cpupool_unlock();

@@ -38,15 +38,6 @@
 #define XCR0_AVX (1ULL << 2)
 #define XCR0_AVX512 (7ULL << 5) /* opmask, ZMM_Hi256, Hi16_ZMM */
 
-#define CR0_PE (1ULL << 0)
-#define CR0_NW (1ULL << 29)
-#define CR0_CD (1ULL << 30)
-#define CR0_PG (1ULL << 31)
-#define CR0_DEFINED 0xe005003fULL /* PE MP EM TS ET NE WP AM NW CD PG */
-#define CR4_PAE (1ULL << 5)
-#define CR4_PCIDE (1ULL << 17)
-#define EFER_LME (1ULL << 8)
-#define EFER_LMA (1ULL << 10)
 
 /* CR4 bits a guest may set: those the host CPU implements, minus the ones we
  * keep (VMXE, SMXE) or do not virtualize (PKE, CET, LA57). */
@@ -331,14 +322,14 @@ enum hvm_result hvm_handle_cr_write(struct vcpu *v, unsigned int cr, uint64_t va
     struct hvm_state state;
     hvm->get_state(v, &state);
     if (cr == 0) {
-        if ((value & ~CR0_DEFINED) || ((value & CR0_PG) && !(value & CR0_PE)) ||
-            ((value & CR0_NW) && !(value & CR0_CD)) ||
+        if ((value & ~X86_CR0_DEFINED) || ((value & X86_CR0_PG) && !(value & X86_CR0_PE)) ||
+            ((value & X86_CR0_NW) && !(value & X86_CR0_CD)) ||
             /* Paging on with long mode enabled needs PAE (SDM: #GP). */
-            ((value & CR0_PG) && (state.efer & EFER_LME) && !(state.cr4 & CR4_PAE)))
+            ((value & X86_CR0_PG) && (state.efer & EFER_LME) && !(state.cr4 & X86_CR4_PAE)))
             return inject_gp(v);
     } else if (cr == 4) {
-        if ((value & ~hvm_cr4_allowed()) || ((state.efer & EFER_LMA) && !(value & CR4_PAE)) ||
-            ((value & CR4_PCIDE) && !(state.efer & EFER_LMA)))
+        if ((value & ~hvm_cr4_allowed()) || ((state.efer & EFER_LMA) && !(value & X86_CR4_PAE)) ||
+            ((value & X86_CR4_PCIDE) && !(state.efer & EFER_LMA)))
             return inject_gp(v);
     } else {
         return hvm_handle_fatal(v, "write to an unexpected control register");

@@ -11,6 +11,7 @@
  * hvm_vcpu_put() saved it when the vCPU last left a CPU. */
 #include "arch/arch.h"
 #include "lib/errno.h"
+#include "lib/string.h"
 #include "x86/hvm.h"
 #include "x86/hvm_policy.h"
 #include "x86/insn.h"
@@ -52,4 +53,16 @@ int arch_vcpu_set_context(struct vcpu *v, const struct vcpu_hvm_context *ctx)
     a->msr_star = a->msr_lstar = a->msr_cstar = a->msr_sfmask = 0;
     a->msr_kernel_gs_base = a->msr_tsc_aux = 0;
     return 0;
+}
+
+void hvm_start_state_gprs(struct hvm_gprs *gprs, const struct hvm_start_state *start)
+{
+    memset(gprs, 0, sizeof(*gprs));
+    gprs->rax = start->rax;
+    gprs->rcx = start->rcx;
+    gprs->rdx = start->rdx;
+    gprs->rbx = start->rbx;
+    gprs->rbp = start->rbp;
+    gprs->rsi = start->rsi;
+    gprs->rdi = start->rdi;
 }

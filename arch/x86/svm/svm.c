@@ -52,7 +52,6 @@ static const uint32_t passthrough_msrs[] = {
     MSR_CSTAR,       MSR_SFMASK,       MSR_FS_BASE,      MSR_GS_BASE, MSR_KERNEL_GS_BASE,
 };
 
-#define X86_CR0_ET (1ULL << 4)
 #define X86_RFLAGS_FIXED 0x2ULL /* bit 1 reads as one */
 #define X86_DR6_INIT 0xffff0ff0ULL
 #define X86_DR7_INIT 0x400ULL
@@ -187,15 +186,7 @@ static void svm_write_start_state(struct svm_vcpu *sv, const struct hvm_start_st
     /* The CPL is SS.DPL (APM 15.5.1). */
     vmcb->cpl = (uint8_t)((start->segments[HVM_SEG_SS].attr >> SEG_AR_DPL_SHIFT) & SEG_AR_DPL_MASK);
 
-    struct hvm_gprs *g = &sv->arch.gprs;
-    memset(g, 0, sizeof(*g));
-    g->rax = start->rax;
-    g->rcx = start->rcx;
-    g->rdx = start->rdx;
-    g->rbx = start->rbx;
-    g->rbp = start->rbp;
-    g->rsi = start->rsi;
-    g->rdi = start->rdi;
+    hvm_start_state_gprs(&sv->arch.gprs, start);
     vmcb->rax = start->rax;
 
     sv->efer = start->efer;

@@ -38,8 +38,6 @@
 #include "x86/traps.h"
 
 #define X86_INSN_MAX_BYTES 15
-#define X86_CR0_TS (1ULL << 3)
-#define X86_CR0_ET (1ULL << 4)
 #define X86_CR0_LMSW_BITS 0xfULL /* PE, MP, EM, TS */
 #define X86_VECTOR_BP 3
 #define X86_VECTOR_OF 4

@@ -575,15 +575,7 @@ static void vmcs_write_start_state(struct vmx_vcpu *vx, const struct hvm_start_s
     vmwrite(VMCS_PROC_CONTROLS, vx->proc_controls);
     hvm_interrupt_window_reset(vx->arch.vcpu);
 
-    struct hvm_gprs *g = &vx->arch.gprs;
-    memset(g, 0, sizeof(*g));
-    g->rax = start->rax;
-    g->rcx = start->rcx;
-    g->rdx = start->rdx;
-    g->rbx = start->rbx;
-    g->rbp = start->rbp;
-    g->rsi = start->rsi;
-    g->rdi = start->rdi;
+    hvm_start_state_gprs(&vx->arch.gprs, start);
     vx->cr2 = 0;
     vx->cr8 = 0;
     memset(vx->dr, 0, sizeof(vx->dr));

@@ -339,22 +339,55 @@ struct gnttab_set_version {
 
 /** @brief A vCPU's start state in 32-bit protected mode (segments given in full). */
 struct vcpu_hvm_x86_32 {
-    uint32_t eax, ecx, edx, ebx, esp, ebp, esi, edi; /**< general registers */
-    uint32_t eip, eflags;                          /**< where it starts, its flags */
-    uint32_t cr0, cr3, cr4;                        /**< control registers */
+    uint32_t eax; /**< general register eax */
+    uint32_t ecx; /**< general register ecx */
+    uint32_t edx; /**< general register edx */
+    uint32_t ebx; /**< general register ebx */
+    uint32_t esp; /**< general register esp */
+    uint32_t ebp; /**< general register ebp */
+    uint32_t esi; /**< general register esi */
+    uint32_t edi; /**< general register edi */
+    uint32_t eip; /**< where it starts */
+    uint32_t eflags; /**< its EFLAGS */
+    uint32_t cr0; /**< control register cr0 */
+    uint32_t cr3; /**< control register cr3 */
+    uint32_t cr4; /**< control register cr4 */
     uint32_t pad1;                                 /**< zero */
     uint64_t efer;                                 /**< EFER */
-    uint32_t cs_base, ds_base, ss_base, es_base, tr_base;      /**< segment bases */
-    uint32_t cs_limit, ds_limit, ss_limit, es_limit, tr_limit; /**< segment limits (bytes - 1) */
-    uint16_t cs_ar, ds_ar, ss_ar, es_ar, tr_ar; /**< access rights: type, S, DPL, P, AVL, L, D/B, G */
+    uint32_t cs_base; /**< cs base */
+    uint32_t ds_base; /**< ds base */
+    uint32_t ss_base; /**< ss base */
+    uint32_t es_base; /**< es base */
+    uint32_t tr_base; /**< tr base */
+    uint32_t cs_limit; /**< cs limit (bytes - 1) */
+    uint32_t ds_limit; /**< ds limit (bytes - 1) */
+    uint32_t ss_limit; /**< ss limit (bytes - 1) */
+    uint32_t es_limit; /**< es limit (bytes - 1) */
+    uint32_t tr_limit; /**< tr limit (bytes - 1) */
+    uint16_t cs_ar; /**< cs access rights: type, S, DPL, P, AVL, L, D/B, G */
+    uint16_t ds_ar; /**< ds access rights: type, S, DPL, P, AVL, L, D/B, G */
+    uint16_t ss_ar; /**< ss access rights: type, S, DPL, P, AVL, L, D/B, G */
+    uint16_t es_ar; /**< es access rights: type, S, DPL, P, AVL, L, D/B, G */
+    uint16_t tr_ar; /**< tr access rights: type, S, DPL, P, AVL, L, D/B, G */
     uint16_t pad2[3];                           /**< zero */
 };
 
 /** @brief A vCPU's start state in 64-bit mode (flat segments implied). */
 struct vcpu_hvm_x86_64 {
-    uint64_t rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi; /**< general registers */
-    uint64_t rip, rflags;                          /**< where it starts, its flags */
-    uint64_t cr0, cr3, cr4, efer;                  /**< paging must be on, EFER.LME/LMA set */
+    uint64_t rax; /**< general register rax */
+    uint64_t rcx; /**< general register rcx */
+    uint64_t rdx; /**< general register rdx */
+    uint64_t rbx; /**< general register rbx */
+    uint64_t rsp; /**< general register rsp */
+    uint64_t rbp; /**< general register rbp */
+    uint64_t rsi; /**< general register rsi */
+    uint64_t rdi; /**< general register rdi */
+    uint64_t rip; /**< where it starts */
+    uint64_t rflags; /**< its RFLAGS */
+    uint64_t cr0; /**< cr0 (paging on, EFER.LME and LMA set) */
+    uint64_t cr3; /**< cr3 (paging on, EFER.LME and LMA set) */
+    uint64_t cr4; /**< cr4 (paging on, EFER.LME and LMA set) */
+    uint64_t efer; /**< efer (paging on, EFER.LME and LMA set) */
 };
 
 /** @brief Argument of VCPUOP_initialise for a PVH vCPU. */

@@ -137,6 +137,10 @@ struct hvm_ops {
     void (*vcpu_set_start_state)(struct vcpu *v, const struct hvm_start_state *state);
 };
 
+/* The general registers of a start state (RSP, RIP and RFLAGS live in the
+ * control structure; the back end writes those): zeroes the rest. */
+void hvm_start_state_gprs(struct hvm_gprs *gprs, const struct hvm_start_state *start);
+
 /* The back end in use; NULL if the CPU has neither. */
 extern const struct hvm_ops *hvm;
 /* Probes: return the ops if the CPU supports that extension with the

@@ -9,14 +9,21 @@
 /* CR0 */
 #define X86_CR0_PE (1UL << 0)
 #define X86_CR0_MP (1UL << 1)
+#define X86_CR0_TS (1UL << 3)
+#define X86_CR0_ET (1UL << 4)
 #define X86_CR0_NE (1UL << 5)
 #define X86_CR0_WP (1UL << 16)
+#define X86_CR0_NW (1UL << 29)
+#define X86_CR0_CD (1UL << 30)
 #define X86_CR0_PG (1UL << 31)
+#define X86_CR0_DEFINED 0xe005003fULL /* PE MP EM TS ET NE WP AM NW CD PG */
 
 /* CR4 */
+#define X86_CR4_PSE (1UL << 4)
 #define X86_CR4_PAE (1UL << 5)
 #define X86_CR4_PGE (1UL << 7)
 #define X86_CR4_OSFXSR (1UL << 9)
+#define X86_CR4_PCIDE (1UL << 17)
 #define X86_CR4_OSXSAVE (1UL << 18)
 
 /* CPUID leaf 1 ECX / EDX */
@@ -52,6 +59,7 @@
 #define MSR_EFER 0xc0000080
 #define EFER_SCE (1ULL << 0)
 #define EFER_LME (1ULL << 8)
+#define EFER_LMA (1ULL << 10)
 #define EFER_NXE (1ULL << 11)
 #define MSR_STAR 0xc0000081
 #define MSR_LSTAR 0xc0000082

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "x86/regs.h"
+
 /* ---- CPUID and MSRs --------------------------------------------------- */
 
 #define CPUID_SVM_LEAF 0x8000000aU
@@ -26,7 +28,6 @@
 
 #define MSR_VM_HSAVE_PA 0xc0010117 /* host save area of VMRUN */
 #define EFER_SVME (1ULL << 12)
-#define EFER_LMA (1ULL << 10)
 
 /* ---- VMCB ---------------------------------------------------------------- */
 
