@@ -24,6 +24,7 @@
 #include "lib/printk.h"
 #include "lib/string.h"
 #include "mm/mm.h"
+#include "sched/cpupool.h"
 
 #define BOOT_POOL_NAME "Pool-0"
 /* Room for a CPU list printed on the console ("0-3,5,..."). */
@@ -32,19 +33,6 @@
 static bool terminated(const char *s, size_t size)
 {
     return memchr(s, '\0', size) != NULL;
-}
-
-/* The characters abi/manifest.h allows in a name (the length is checked by
- * the caller: terminated). */
-static bool name_valid(const char *name)
-{
-    for (; *name; name++) {
-        char c = *name;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '.' || c == '-'))
-            return false;
-    }
-    return true;
 }
 
 /* ---- CPU bitmaps of the manifest (bit n: bit n % 8 of byte n / 8) ---------- */
@@ -115,7 +103,7 @@ static int check_domain(const struct xencore_domain_record *r, uint32_t i, unsig
 {
     if (!terminated(r->name, sizeof(r->name)) || r->name[0] == '\0')
         return xc_refuse(why, why_size, "manifest domain %u has no terminated name", i);
-    if (!name_valid(r->name))
+    if (!xc_name_valid(r->name, sizeof(r->name) - 1))
         return xc_refuse(why, why_size,
                          "manifest domain %u: the name must be 1..63 of [A-Za-z0-9_.-]", i);
     if (!terminated(r->kernel_module, sizeof(r->kernel_module)) || !r->kernel_module[0])
@@ -142,7 +130,7 @@ static int check_domain(const struct xencore_domain_record *r, uint32_t i, unsig
     if (!terminated(r->pool, sizeof(r->pool)))
         return xc_refuse(why, why_size, "manifest domain '%s' has an unterminated pool name",
                          r->name);
-    if (!name_valid(r->pool))
+    if (r->pool[0] && !xc_name_valid(r->pool, sizeof(r->pool) - 1))
         return xc_refuse(why, why_size,
                          "manifest domain '%s': the pool name must be 0..63 of [A-Za-z0-9_.-]",
                          r->name);
@@ -159,7 +147,7 @@ static int check_pool(const struct xencore_pool_record *p, uint32_t i,
 {
     if (!terminated(p->name, sizeof(p->name)) || p->name[0] == '\0')
         return xc_refuse(why, why_size, "manifest pool %u has no terminated name", i);
-    if (!name_valid(p->name))
+    if (!xc_name_valid(p->name, sizeof(p->name) - 1))
         return xc_refuse(why, why_size,
                          "manifest pool %u: the name must be 1..63 of [A-Za-z0-9_.-]", i);
     if (!strcmp(p->name, BOOT_POOL_NAME))
@@ -261,43 +249,6 @@ static const struct xencore_boot_module *find_module(const struct xencore_boot_i
     return NULL;
 }
 
-static const char *scheduler_name(uint32_t scheduler)
-{
-    switch (scheduler) {
-    case XENCORE_SCHED_CREDIT:
-        return "credit";
-    case XENCORE_SCHED_CREDIT2:
-        return "credit2";
-    case XENCORE_SCHED_NULL:
-        return "null";
-    default:
-        return "unknown";
-    }
-}
-
-/* Prints @mask in Xen's compact syntax ("0-3,5"), cut short with "..." if
- * @buffer is too small. */
-static void format_cpus(const cpumask_t *mask, char *buffer, size_t size)
-{
-    size_t used = 0;
-    buffer[0] = '\0';
-    for (unsigned int cpu = cpumask_first(mask); cpu < XENCORE_MAX_CPUS;) {
-        unsigned int last = cpu;
-        while (last + 1 < XENCORE_MAX_CPUS && cpumask_test(mask, last + 1))
-            last++;
-        char piece[24];
-        int n = last == cpu ? snprintf(piece, sizeof(piece), "%s%u", used ? "," : "", cpu)
-                            : snprintf(piece, sizeof(piece), "%s%u-%u", used ? "," : "", cpu, last);
-        if (n < 0 || used + (size_t)n + 4 > size) {
-            xc_strlcpy(buffer + used, "...", size - used);
-            return;
-        }
-        memcpy(buffer + used, piece, (size_t)n + 1);
-        used += (size_t)n;
-        cpu = cpumask_next(mask, last + 1);
-    }
-}
-
 /* A CPU of @wanted that is not in @online, or XENCORE_MAX_CPUS. */
 static unsigned int first_offline(const cpumask_t *wanted, const cpumask_t *online)
 {
@@ -314,7 +265,7 @@ static void make_pool(const struct xencore_pool_record *r, const cpumask_t *onli
     cpumask_t cpus;
     bitmap_to_mask(r->cpus, &cpus);
     char list[CPU_LIST_BYTES];
-    format_cpus(&cpus, list, sizeof(list));
+    cpumask_format(&cpus, list, sizeof(list));
     unsigned int offline = first_offline(&cpus, online);
     if (offline < XENCORE_MAX_CPUS) {
         printk("xencore: pool %s: cpus=%s names CPU %u, which is not online; pool not created\n",
@@ -348,8 +299,7 @@ static void make_pool(const struct xencore_pool_record *r, const cpumask_t *onli
         }
         cpumask_set(&moved, cpu);
     }
-    printk("xencore: pool %s (pool%u): sched=%s cpus=%s\n", r->name, id, scheduler_name(scheduler),
-           list);
+    cpupool_print(id);
     return;
 
 undo:

@@ -18,6 +18,7 @@
 #include "lib/string.h"
 #include "mm/frame_alloc.h"
 #include "mm/mm.h"
+#include "sched/cpupool.h"
 #include "sched/sched.h"
 
 /* Our own copy: the stub's memory is not ours to keep. */
@@ -72,6 +73,7 @@ _Noreturn void xencore_start(const struct xencore_boot_info *info, const struct 
     arch_platform_init(&boot_info, &arch_options);
     cpus_bring_up(options.maxcpus);
     print_ready_line();
+    cpupool_print(0); /* which scheduler Pool-0 runs, on which CPUs */
 
     manifest_create_boot_pools(&boot_info); /* pools' scheduler state is not domain memory */
     if (options.poweroff) /* before the boot domains: it notes the free memory */

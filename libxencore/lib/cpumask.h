@@ -5,6 +5,7 @@
 #define XENCORE_LIB_CPUMASK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <xencore/config.h>
@@ -119,6 +120,10 @@ static inline unsigned int cpumask_next(const cpumask_t *m, unsigned int from)
     }
     return XENCORE_MAX_CPUS;
 }
+
+/* Writes @m in Xen's compact syntax ("0-3,5"), cut short with "..." if
+ * @buffer is too small (at least 4 bytes). */
+void cpumask_format(const cpumask_t *m, char *buffer, size_t size);
 
 #define cpumask_first(m) cpumask_next((m), 0)
 #define for_each_cpu(cpu, m)                                                              \

@@ -475,3 +475,15 @@ int xencore_vcpu_get_affinity(xencore_domid_t domid, unsigned int vcpu,
     spin_unlock_irqrestore(&domain_list_lock, flags);
     return rc;
 }
+
+void cpupool_print(xencore_poolid_t id)
+{
+    struct xencore_cpupool_info info;
+    if (xencore_cpupool_get_info(id, &info))
+        return;
+    const struct scheduler_ops *ops = sched_find_by_id(info.scheduler);
+    char list[160];
+    cpumask_format(&info.cpus, list, sizeof(list));
+    printk("xencore: pool %s (pool%u): sched=%s cpus=%s\n", info.name, info.id,
+           ops ? ops->name : "unknown", list[0] ? list : "none");
+}

@@ -29,6 +29,8 @@ struct cpupool {
 /* Pool-0, created on first use with sched_default (null while the chosen
  * policy is still empty); NULL only if out of memory. */
 struct cpupool *cpupool_pool0(void);
+/* Prints "xencore: pool NAME (poolN): sched=S cpus=LIST" (tests rely on it). */
+void cpupool_print(xencore_poolid_t id);
 /* The pool named @name (NULL or "": Pool-0), or NULL. Lock held. */
 struct cpupool *cpupool_by_name(const char *name);
 /* Checks a domain's weight (0 = default or unchanged, else 1..65535) and cap

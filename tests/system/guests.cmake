@@ -226,6 +226,7 @@ foreach(sched credit2 credit)
     --emulator qemu --model max --cpus 2 ${QEMU_ICOUNT_SHARES}
     --iso ${CMAKE_CURRENT_BINARY_DIR}/guest-shares-${sched}.iso
     --check "${CHECK_SHARES} ${share_group}"
+    --expect "xencore: pool Pool-0 \\(pool0\\): sched=${sched} cpus=0-1"
     ${SHARES_DONE} ${GUEST_OFF} ${GUEST_REJECT} ${NO_CRASH})
 endforeach()
 
@@ -258,6 +259,7 @@ xencore_guest_image(guest-pools GUESTS hog
 guest_done(POOLS_DONE p1a p1b p0a p0b)
 xencore_boot_test(NAME qemu_max_guest_pools LABELS qemu TIMEOUT 120 ARGS
   --emulator qemu --model max --cpus 2 --iso ${CMAKE_CURRENT_BINARY_DIR}/guest-pools.iso
+  --expect "^xencore: pool Pool-0 \\(pool0\\): sched=credit2 cpus=0-1\r?$"
   --expect "^xencore: pool pool1 \\(pool[0-9]+\\): sched=credit cpus=1\r?$"
   --check "${CHECK_SHARES} --tolerance 20 p1a:256,p1b:768 p0a:512,p0b:256"
   ${POOLS_DONE} ${GUEST_OFF} ${GUEST_REJECT} ${NO_CRASH})
