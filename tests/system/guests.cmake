@@ -167,11 +167,11 @@ endforeach()
 # Bochs backs the rest of guest RAM as it is touched.
 set(BOCHS_3G --bochs-line "memory: guest=3072, host=2048")
 guest_done(BIG_DONE big)
-xencore_boot_test(NAME bochs_skylake_x_guest_1g_pages LABELS "bochs;slow" TIMEOUT 400 ARGS
+xencore_boot_test(NAME bochs_skylake_x_guest_1g_pages LABELS "bochs;slow" TIMEOUT 600 ARGS
   ${RIG_bochs_skylake_x} ${BOCHS_3G} --iso ${CMAKE_CURRENT_BINARY_DIR}/guest-1g.iso
   --expect "xencore: domain big \\(dom[0-9]+\\): 1024 MiB, .*mapped 4k=[0-9]+ 2m=[0-9]+ 1g=[1-9][0-9]*"
   ${BIG_DONE} ${GUEST_OFF} ${GUEST_REJECT} ${NO_CRASH})
-xencore_boot_test(NAME bochs_sandy_guest_1g_uses_2m_pages LABELS "bochs;slow" TIMEOUT 400 ARGS
+xencore_boot_test(NAME bochs_sandy_guest_1g_uses_2m_pages LABELS "bochs;slow" TIMEOUT 600 ARGS
   ${RIG_bochs_sandy} ${BOCHS_3G} --iso ${CMAKE_CURRENT_BINARY_DIR}/guest-1g.iso
   --expect "xencore: domain big \\(dom[0-9]+\\): 1024 MiB, .*mapped 4k=[0-9]+ 2m=[1-9][0-9]* 1g=0\r?$"
   ${BIG_DONE} ${GUEST_OFF} ${GUEST_REJECT} ${NO_CRASH})
