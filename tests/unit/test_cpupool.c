@@ -30,6 +30,7 @@
 #include <cmocka.h>
 
 #include "le_put.h"
+#include "tiny_kernel.h"
 
 #include <xencore/domain.h>
 #include <xencore/sched.h>
@@ -46,8 +47,6 @@
 #define ARENA_FRAMES (ARENA_BYTES / PAGE_BYTES)
 #define HOST_CPUS 4
 #define GUEST_MEMORY_KIB 2048
-#define KERNEL_PADDR 0x100000u
-#define XEN_ELFNOTE_PHYS32_ENTRY_TYPE 18
 
 /* ---- A machine: memory, four CPUs, Pool-0 --------------------------------- */
 
@@ -172,44 +171,11 @@ static void assert_pool_cpus(xencore_poolid_t id, unsigned int first, unsigned i
 /* ---- Domains ----------------------------------------------------------------- */
 
 /* A minimal PVH kernel: one ELF32 PT_LOAD at 1 MiB and the Xen PHYS32_ENTRY note. */
-static uint8_t kernel[512];
+static uint8_t kernel[TINY_KERNEL_BYTES];
 
 static void build_kernel(void)
 {
-    memset(kernel, 0, sizeof(kernel));
-    uint8_t *e = kernel;
-    memcpy(e, "\177ELF", 4);
-    e[4] = 1; /* ELFCLASS32 */
-    e[5] = 1; /* little-endian */
-    e[6] = 1;
-    put16(e + 16, 2); /* ET_EXEC */
-    put16(e + 18, 3); /* EM_386 */
-    put32(e + 20, 1);
-    put32(e + 24, KERNEL_PADDR);
-    put32(e + 28, 52); /* e_phoff */
-    put16(e + 40, 52);
-    put16(e + 42, 32); /* e_phentsize */
-    put16(e + 44, 2);  /* e_phnum */
-    uint8_t *load = e + 52, *note = e + 84;
-    put32(load, 1); /* PT_LOAD */
-    put32(load + 4, 256);
-    put32(load + 8, KERNEL_PADDR);
-    put32(load + 12, KERNEL_PADDR);
-    put32(load + 16, 16);
-    put32(load + 20, 16);
-    put32(load + 24, 5);
-    put32(load + 28, 4096);
-    put32(note, 4); /* PT_NOTE */
-    put32(note + 4, 128);
-    put32(note + 16, 20);
-    put32(note + 20, 20);
-    uint8_t *n = e + 128;
-    put32(n, 4);
-    put32(n + 4, 4);
-    put32(n + 8, XEN_ELFNOTE_PHYS32_ENTRY_TYPE);
-    memcpy(n + 12, "Xen", 4);
-    put32(n + 16, KERNEL_PADDR);
-    e[256] = 0xf4; /* hlt */
+    tiny_kernel_build(kernel);
 }
 
 static struct xencore_domain_config config_for(const char *name, const char *pool, uint32_t vcpus)
