@@ -145,6 +145,18 @@ void arch_cpu_topology(unsigned int cpu, uint32_t *socket, uint32_t *llc);
 struct vcpu_time_info;
 void arch_fill_vcpu_time(struct vcpu_time_info *time);
 
+/* True if @v has an interrupt of the arch's own (a virtual LAPIC's) that it
+ * could take now but has not: then HLT, SCHEDOP_block and SCHEDOP_poll must
+ * not sleep. Any CPU; reads only. */
+bool arch_vcpu_interrupt_pending(struct vcpu *v);
+
+/* The guest's firmware tables (ACPI on x86: RSDP, XSDT, MADT with one entry
+ * per vCPU, FADT, DSDT), written into @buffer (@size bytes) as they will
+ * lie at guest-physical @gpa. Returns the bytes used and sets *@rsdp_gpa, or
+ * -XC_ENOSPC if @size is too small. Pure. */
+long arch_guest_firmware_tables(uint32_t nr_vcpus, uint64_t gpa, void *buffer, size_t size,
+                                uint64_t *rsdp_gpa);
+
 /* ---- Provided by libxencore/ to arch/ ----------------------------------- */
 
 /* The registers of a hypercall, in and out. */
@@ -175,6 +187,10 @@ unsigned int core_vcpu_upcall_vector(struct vcpu *v);
 /* HLT, or SCHEDOP_block: the vCPU waits for an event unless one is pending
  * (then it goes on at once). Safe from its own exit handler. */
 void vcpu_block(struct vcpu *v);
+/* Something @v must notice happened (an interrupt of the arch's became
+ * pending): wakes it if blocked, kicks its CPU if it is in guest mode on
+ * another CPU. Any CPU, interrupts on or off. */
+void vcpu_kick(struct vcpu *v);
 
 /* Runs on a freshly started CPU once it can take interrupts; never returns. */
 _Noreturn void core_cpu_online(unsigned int cpu);

@@ -479,6 +479,13 @@ void arch_fill_vcpu_time(struct vcpu_time_info *time)
     time->flags = 1;
 }
 
+/* The host arch has no interrupt controller of its own: only events wake. */
+bool arch_vcpu_interrupt_pending(struct vcpu *v)
+{
+    (void)v;
+    return false;
+}
+
 /* ---- Issue 4 additions (the simulator extends these) ---------------------- */
 
 int arch_vcpu_set_context(struct vcpu *v, const struct vcpu_hvm_context *ctx)

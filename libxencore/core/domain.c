@@ -116,6 +116,17 @@ void vcpu_wake(struct vcpu *v)
     sched_vcpu_wake(v);
 }
 
+void vcpu_kick(struct vcpu *v)
+{
+    if (__atomic_load_n(&v->blocked, __ATOMIC_SEQ_CST))
+        vcpu_wake(v);
+    if (__atomic_load_n(&v->is_running, __ATOMIC_SEQ_CST)) {
+        unsigned int cpu = __atomic_load_n(&v->processor, __ATOMIC_RELAXED);
+        if (cpu != arch_this_cpu())
+            arch_cpu_kick(cpu); /* it re-checks for interrupts before re-entering */
+    }
+}
+
 void vcpu_sync(struct vcpu *v)
 {
     __atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with sched_claim() */

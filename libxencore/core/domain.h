@@ -158,6 +158,7 @@ void domain_console_write(struct domain *d, const char *bytes, size_t length);
 bool vcpu_runnable(const struct vcpu *v);
 /* Makes a blocked vCPU runnable (an event arrived) and kicks its CPU. */
 void vcpu_wake(struct vcpu *v);
+/* vcpu_kick() is declared in arch/arch.h: the arch calls it too. */
 /* Waits until @v is not in guest mode (it must already be unrunnable). */
 void vcpu_sync(struct vcpu *v);
 

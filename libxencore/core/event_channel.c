@@ -189,18 +189,6 @@ bool evtchn_upcall_deliverable(struct vcpu *v)
     return core_vcpu_upcall_vector(v) != 0;
 }
 
-/* Makes @v notice that its state changed: out of a block, out of guest mode. */
-static void vcpu_kick(struct vcpu *v)
-{
-    if (__atomic_load_n(&v->blocked, __ATOMIC_SEQ_CST))
-        vcpu_wake(v);
-    if (__atomic_load_n(&v->is_running, __ATOMIC_SEQ_CST)) {
-        unsigned int cpu = __atomic_load_n(&v->processor, __ATOMIC_RELAXED);
-        if (cpu != arch_this_cpu())
-            arch_cpu_kick(cpu); /* it re-checks for the upcall before re-entering */
-    }
-}
-
 void evtchn_mark_upcall_pending(struct vcpu *v)
 {
     struct vcpu_info *vi = evtchn_vcpu_info(v);

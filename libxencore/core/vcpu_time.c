@@ -179,7 +179,7 @@ void vcpu_block(struct vcpu *v)
 {
     __atomic_store_n(&v->polling, false, __ATOMIC_SEQ_CST);
     __atomic_store_n(&v->blocked, true, __ATOMIC_SEQ_CST);
-    if (evtchn_upcall_deliverable(v))
+    if (evtchn_upcall_deliverable(v) || arch_vcpu_interrupt_pending(v))
         __atomic_store_n(&v->blocked, false, __ATOMIC_SEQ_CST);
 }
 
@@ -200,7 +200,7 @@ long vcpu_poll(struct vcpu *v, const uint32_t *ports, uint32_t nr_ports, uint64_
     __atomic_store_n(&v->blocked, true, __ATOMIC_SEQ_CST);
     __atomic_store_n(&v->polling, true, __ATOMIC_SEQ_CST);
 
-    bool ready = evtchn_upcall_deliverable(v);
+    bool ready = evtchn_upcall_deliverable(v) || arch_vcpu_interrupt_pending(v);
     for (uint32_t i = 0; i < nr_ports && !ready; i++)
         ready = evtchn_port_pending(v->domain, ports[i]);
     if (!ready && timeout_ns && timeout_ns <= arch_now_ns())

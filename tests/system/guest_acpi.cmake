@@ -1,0 +1,1 @@
+# System tests: see the helper brief (session 3).
