@@ -18,25 +18,16 @@
 #include "x86/tsc.h"
 #include "x86/uart16550.h"
 
-#define RSDP_V1_BYTES 20
-#define RSDP_V2_BYTES 36
-#define RSDP_REVISION_OFFSET 15
-#define RSDP_RSDT_OFFSET 16
-#define RSDP_LENGTH_OFFSET 20
-#define RSDP_XSDT_OFFSET 24
 #define ACPI_TABLE_MAX_BYTES (1U << 20) /* sanity bound on any one table */
 
 /* FADT fields (ACPI 6.5, 5.2.9). */
-#define FADT_DSDT 40
 #define FADT_SMI_CMD 48
 #define FADT_ACPI_ENABLE 52
 #define FADT_PM1A_CNT_BLK 64
 #define FADT_PM1B_CNT_BLK 68
 #define FADT_CENTURY 108 /* CMOS index of the RTC's century, or 0 */
-#define FADT_FLAGS 112
 #define FADT_RESET_REG 116 /* generic address: space @0, address @4 */
 #define FADT_RESET_VALUE 128
-#define FADT_X_DSDT 140
 #define FADT_FLAG_RESET_REG_SUP (1U << 10)
 #define GAS_SPACE_SYSTEM_IO 1
 

@@ -10,8 +10,6 @@
 #include "lib/string.h"
 #include "x86/acpi.h"
 
-#define MADT_LAPIC_ADDRESS_OFFSET 36
-#define MADT_ENTRIES_OFFSET 44
 
 static const uint8_t madt_entry_min_length[] = {
     [MADT_TYPE_LOCAL_APIC] = 8,
@@ -45,14 +43,14 @@ int madt_parse(const void *table, size_t length, struct madt_info *out, char *wh
     if (rc)
         return rc;
     length = le32(p + 4);
-    if (length < MADT_ENTRIES_OFFSET) {
+    if (length < MADT_ENTRIES) {
         snprintf(why, why_size, "MADT of %zu bytes has no room for its fixed fields", length);
         return -XC_EINVAL;
     }
 
     memset(out, 0, sizeof(*out));
-    out->lapic_address = le32(p + MADT_LAPIC_ADDRESS_OFFSET);
-    for (size_t off = MADT_ENTRIES_OFFSET; off < length;) {
+    out->lapic_address = le32(p + MADT_LAPIC_ADDRESS);
+    for (size_t off = MADT_ENTRIES; off < length;) {
         if (length - off < 2) {
             snprintf(why, why_size, "MADT entry at offset %zu is truncated", off);
             return -XC_EINVAL;

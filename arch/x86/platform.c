@@ -5,12 +5,16 @@
  * capability registers and never assumed: VMX only if IA32_FEATURE_CONTROL
  * allows it outside SMX (or is unlocked), SVM only if VM_CR does not disable
  * it; 1 GiB EPT pages from IA32_VMX_EPT_VPID_CAP; NPT from CPUID 0x8000000A;
- * XCR0 as the set of state components XSAVE supports (CPUID 0xD). */
+ * XCR0 as the set of state components XSAVE supports (CPUID 0xD). Then how
+ * guests get their local APIC, as the chosen back end decided: "apicv" (VMX
+ * with APIC-register virtualization and virtual-interrupt delivery),
+ * "emulated" (all in software), or "none" (no guests on this machine). */
 #include "arch/arch.h"
 #include "lib/printk.h"
 #include "lib/string.h"
 #include "x86/acpi.h"
 #include "x86/apic.h"
+#include "x86/hvm.h"
 #include "x86/insn.h"
 #include "x86/percpu.h"
 #include "x86/pic8259.h"
@@ -97,8 +101,9 @@ void arch_describe(char *buffer, size_t size)
 {
     bool vmx = vmx_usable();
     bool svm = !vmx && svm_usable();
-    snprintf(buffer, size, "apic=%s virt=%s ept1g=%d npt=%d xcr0=0x%llx",
+    snprintf(buffer, size, "apic=%s virt=%s ept1g=%d npt=%d xcr0=0x%llx vapic=%s",
              apic_is_x2apic() ? "x2apic" : "xapic", vmx ? "vmx" : svm ? "svm" : "none",
              vmx && vmx_has_ept_1g(), svm && svm_has_npt(),
-             (unsigned long long)xcr0_supported());
+             (unsigned long long)xcr0_supported(),
+             !hvm ? "none" : hvm->virtual_interrupt_delivery ? "apicv" : "emulated");
 }

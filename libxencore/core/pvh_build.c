@@ -3,9 +3,16 @@
  * The image is input from outside (a boot module, later the management
  * channel): every header field is range-checked before it is used, sizes are
  * added only where they cannot wrap, and a segment that would land outside
- * the guest's RAM is refused by name rather than clipped. The start-of-day
- * structures (hvm_start_info version 1, one RAM entry from 0, the command
- * line) go in the first page after the kernel. */
+ * the guest's RAM is refused by name rather than clipped.
+ *
+ * After the kernel, page-aligned, come the start-of-day structures
+ * (hvm_start_info version 1, the memory map, the command line), then, from
+ * the next page boundary, the firmware tables (ACPI on x86:
+ * arch_guest_firmware_tables()) that hvm_start_info.rsdp_paddr points at.
+ * The memory map says RAM from 0 up to the tables (so gfn 0 and the RAM
+ * below 1 MiB are there, as Linux needs), ACPI for the tables' pages, and
+ * RAM again from the page after them to the end, so the guest never takes
+ * the tables for free memory. A guest too small for all that is refused. */
 #include "core/pvh_build.h"
 
 #include <xencore/abi/guest.h>
@@ -36,6 +43,18 @@
 #define EH_DATA 5
 #define EH_TYPE 16
 #define EH_MACHINE 18
+
+/* The memory map: RAM below the firmware tables, the tables (ACPI), RAM above. */
+#define PVH_MEMMAP_ENTRIES 3
+/* Room kept for the firmware tables: one page holds them for the largest
+ * domain (XENCORE_DOMAIN_MAX_VCPUS vCPUs), and one page is what
+ * p2m_gpa_to_virt() can hand out in one piece. */
+#define PVH_FIRMWARE_TABLE_BYTES ARCH_PAGE_SIZE
+
+static uint64_t page_round_up(uint64_t gpa)
+{
+    return (gpa + ARCH_PAGE_SIZE - 1) & ~(uint64_t)(ARCH_PAGE_SIZE - 1);
+}
 
 struct phdr {
     uint32_t type;
@@ -196,19 +215,37 @@ int pvh_build(struct domain *d, const void *image, size_t size, const char *cmdl
     if (rc)
         return rc;
 
-    /* hvm_start_info, then the memory map, then the command line. */
+    /* hvm_start_info, then the memory map, then the command line; the
+     * firmware tables from the next page boundary, one page at most. */
     size_t cmdline_len = cmdline ? strlen(cmdline) + 1 : 0;
-    uint64_t info_gpa = (img.load_end + ARCH_PAGE_SIZE - 1) & ~(ARCH_PAGE_SIZE - 1);
+    uint64_t info_gpa = page_round_up(img.load_end);
     uint64_t memmap_gpa = info_gpa + sizeof(struct hvm_start_info);
-    uint64_t cmdline_gpa = memmap_gpa + sizeof(struct hvm_memmap_table_entry);
-    if (cmdline_gpa + cmdline_len > ram_bytes || info_gpa > UINT32_MAX) {
-        printk("xencore: domain %s: no room after the kernel for its start-of-day information\n",
+    uint64_t cmdline_gpa = memmap_gpa + PVH_MEMMAP_ENTRIES * sizeof(struct hvm_memmap_table_entry);
+    uint64_t tables_gpa = page_round_up(cmdline_gpa + cmdline_len);
+    if (tables_gpa + PVH_FIRMWARE_TABLE_BYTES > ram_bytes || info_gpa > UINT32_MAX) {
+        printk("xencore: domain %s: no room after the kernel for its start-of-day information "
+               "and firmware tables\n",
                d->name);
         return -XC_EINVAL;
     }
-    struct hvm_memmap_table_entry ram = {
-        .addr = 0, .size = ram_bytes, .type = HVM_MEMMAP_TYPE_RAM, .reserved = 0
+    void *tables = p2m_gpa_to_virt(d, tables_gpa, PVH_FIRMWARE_TABLE_BYTES);
+    uint64_t rsdp_gpa = 0;
+    long used = tables ? arch_guest_firmware_tables(d->nr_vcpus, tables_gpa, tables,
+                                                    PVH_FIRMWARE_TABLE_BYTES, &rsdp_gpa)
+                       : -XC_EFAULT;
+    if (used < 0) {
+        printk("xencore: domain %s: cannot build its firmware tables (error %ld)\n", d->name, used);
+        return -XC_EINVAL;
+    }
+    uint64_t tables_end = page_round_up(tables_gpa + (uint64_t)used);
+
+    struct hvm_memmap_table_entry map[PVH_MEMMAP_ENTRIES] = {
+        {.addr = 0, .size = tables_gpa, .type = HVM_MEMMAP_TYPE_RAM},
+        {.addr = tables_gpa, .size = tables_end - tables_gpa, .type = HVM_MEMMAP_TYPE_ACPI},
+        {.addr = tables_end, .size = ram_bytes - tables_end, .type = HVM_MEMMAP_TYPE_RAM},
     };
+    /* No empty RAM entry when the tables end exactly where RAM does. */
+    uint32_t map_entries = tables_end < ram_bytes ? PVH_MEMMAP_ENTRIES : PVH_MEMMAP_ENTRIES - 1;
     struct hvm_start_info info = {
         .magic = HVM_START_MAGIC,
         .version = 1,
@@ -216,13 +253,13 @@ int pvh_build(struct domain *d, const void *image, size_t size, const char *cmdl
         .nr_modules = 0,
         .modlist_paddr = 0,
         .cmdline_paddr = cmdline_len ? cmdline_gpa : 0,
-        .rsdp_paddr = 0,
+        .rsdp_paddr = rsdp_gpa,
         .memmap_paddr = memmap_gpa,
-        .memmap_entries = 1,
+        .memmap_entries = map_entries,
     };
     rc = p2m_copy_to_gpa(d, info_gpa, &info, sizeof(info));
     if (!rc)
-        rc = p2m_copy_to_gpa(d, memmap_gpa, &ram, sizeof(ram));
+        rc = p2m_copy_to_gpa(d, memmap_gpa, map, map_entries * sizeof(map[0]));
     if (!rc && cmdline_len)
         rc = p2m_copy_to_gpa(d, cmdline_gpa, cmdline, cmdline_len);
     if (rc)

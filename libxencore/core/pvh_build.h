@@ -22,8 +22,11 @@ int pvh_image_check(const void *image, size_t size, uint64_t ram_bytes, struct p
                     char *why, size_t why_size);
 
 /* Loads the image into @d's RAM (already populated), writes hvm_start_info,
- * the memory map and the command line after it, and sets vCPU 0's entry
- * state. Returns 0 or a negative errno (the console names the problem). */
+ * the memory map and the command line after it, then the firmware tables
+ * for @d's vCPUs from the next page (rsdp_paddr points there; the memory map
+ * marks their page ACPI, type 3, and all other RAM as RAM), and sets vCPU
+ * 0's entry state. Returns 0 or a negative errno (the console names the
+ * problem; a guest with no room left after the kernel is -XC_EINVAL). */
 int pvh_build(struct domain *d, const void *image, size_t size, const char *cmdline);
 
 #endif /* XENCORE_CORE_PVH_BUILD_H */

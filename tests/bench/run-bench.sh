@@ -7,6 +7,9 @@
 #    instructions. Reads the guest's "bench: <operation> <n>" lines and
 #    prints them next to Xen 4.17's figures and the target (a fifth of
 #    Xen's) where there is one.
+#    With --vector-iso (vector-switch.iso: two vector_state guests pinned to
+#    one CPU, yielding to each other) also the cost of a switch between
+#    vCPUs of different domains, AVX-512 idle and in use, on skylake_x only.
 # 2. Wake-up latency (with --latency-dir): boots latency-<sched>-<n>.iso
 #    (credit and credit2; n = 0, 1, 2, 4 spinning vCPUs) in QEMU with
 #    -smp 1 -icount shift=0,sleep=off -rtc clock=vm, so guest time is
@@ -17,7 +20,7 @@
 #    max <= 1 ms, spinners' shares within 2%).
 # Builds nothing.
 #
-#   run-bench.sh --iso guest-bench.iso [--latency-dir DIR]
+#   run-bench.sh --iso guest-bench.iso [--vector-iso vector-switch.iso] [--latency-dir DIR]
 #                [--boot-test tests/system/boot-test.sh] [--log-dir DIR]
 #                [--timeout SECONDS] [--only hotpath|latency]
 #
@@ -25,16 +28,17 @@
 # targets are met: this measures, it does not judge), 1 otherwise.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-iso="" latency_dir="" boot_test="$here/../system/boot-test.sh" log_dir="" timeout_s=600 only=""
+iso="" vector_iso="" latency_dir="" boot_test="$here/../system/boot-test.sh" log_dir="" timeout_s=600 only=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --iso) iso=$2; shift 2 ;;
+    --vector-iso) vector_iso=$2; shift 2 ;;
     --latency-dir) latency_dir=$2; shift 2 ;;
     --boot-test) boot_test=$2; shift 2 ;;
     --log-dir) log_dir=$2; shift 2 ;;
     --timeout) timeout_s=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
-    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run-bench.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -47,11 +51,34 @@ mkdir -p "$log_dir"
 status=0
 
 # ---- 1. Hot paths on Bochs ------------------------------------------------------------
+# The vector-switch rows: fills hotpath's result[] and label[] for vswitch-idle and
+# vswitch-zmm (VMX only: no SVM rig has AVX-512), from domain vsa's lines.
+vector_switch() {
+  local log="$log_dir/vector-switch-corei7_skylake_x.log" n
+  label[vswitch-idle]="switch, zmm idle" label[vswitch-zmm]="switch, zmm in use"
+  echo "bench: booting vector-switch on Bochs corei7_skylake_x (vmx), ips=1e9 ..."
+  if ! "$boot_test" --emulator bochs --model corei7_skylake_x --cpus 1 --ips 1000000000 \
+      --iso "$vector_iso" --log "$log" --timeout "$timeout_s" \
+      --expect "\(vsa\) bench: vcpu switch \(other domain\), avx512 in use [0-9]+" \
+      --expect "\(vsb\) guest: done [0-9]+ passed, 0 failed" \
+      --expect "\(vsa\) guest: done [0-9]+ passed, 0 failed" \
+      --reject "PANIC" --reject "FAIL" --reject "crashed" > "$log_dir/vector-switch.out" 2>&1; then
+    echo "bench: the vector-switch run failed; see $log_dir/vector-switch.out"
+    tail -n 40 "$log_dir/vector-switch.out"
+    status=1
+  fi
+  n=$(grep -aoE "\(vsa\) bench: vcpu switch \(other domain\), avx512 idle [0-9]+" "$log" | awk '{print $NF}')
+  result[vmx.vswitch-idle]=${n:--} result[svm.vswitch-idle]="n/a"
+  n=$(grep -aoE "\(vsa\) bench: vcpu switch \(other domain\), avx512 in use [0-9]+" "$log" | awk '{print $NF}')
+  result[vmx.vswitch-zmm]=${n:--} result[svm.vswitch-zmm]="n/a"
+}
+
 hotpath() {
-  local operations=(hypercall cpuid rdmsr yield yield2 evtchn-rtt)
+  local operations=(hypercall cpuid rdmsr yield yield2 evtchn-rtt lapic-timer self-ipi lapic-eoi)
   local -A label=([hypercall]="null hypercall" [cpuid]="CPUID" [rdmsr]="rdmsr 0x1B"
                   [yield]="sched_op yield" [yield2]="yield, 2 vCPUs"
-                  [evtchn-rtt]="evtchn round trip")
+                  [evtchn-rtt]="evtchn round trip" [lapic-timer]="vLAPIC timer + EOI"
+                  [self-ipi]="self-IPI + EOI" [lapic-eoi]="vLAPIC EOI")
   # Xen 4.17 on the same rigs, instructions per operation: VMX / SVM ("" = not measured).
   local -A xen_vmx=([hypercall]=867 [cpuid]=873 [rdmsr]=773 [yield]=3397)
   local -A xen_svm=([hypercall]=695 [cpuid]=720 [rdmsr]=636 [yield]=3031)
@@ -74,6 +101,10 @@ hotpath() {
       result[$kind.$op]=${n:--}
     done
   done
+  if [ -n "$vector_iso" ]; then
+    vector_switch
+    operations+=(vswitch-idle vswitch-zmm)
+  fi
 
   echo
   printf '%-18s | %12s | %12s | %13s | %13s | %20s\n' operation "xencore VMX" "xencore SVM" \
@@ -89,7 +120,14 @@ hotpath() {
   echo
   echo "(instructions per operation, as counted by the guest's RDTSC on Bochs with ips=1e9;"
   echo " yield, 2 vCPUs: one yield that switches to the other vCPU; evtchn round trip: vCPU 0"
-  echo " sends to vCPU 1's IPI port, vCPU 1's upcall sends back, vCPU 0 wakes from poll)"
+  echo " sends to vCPU 1's IPI port, vCPU 1's upcall sends back, vCPU 0 wakes from poll;"
+  echo " vLAPIC timer + EOI: TSC deadline to handler entry, plus the handler's EOI; self-IPI +"
+  echo " EOI: WRMSR 0x83F to the handler's EOI and return; vLAPIC EOI: WRMSR 0x80B alone)"
+  if [ -n "$vector_iso" ]; then
+    echo "(switch, zmm idle / in use: a yield that hands the CPU to a vCPU of another domain,"
+    echo " two domains in lock step on one CPU; AVX-512 off in XCR0 / ZMM0-31 and k0-7 full;"
+    echo " no SVM rig has AVX-512)"
+  fi
   local verdict t kk
   for op in "${operations[@]}"; do
     if [ -n "${xen_vmx[$op]:-}" ]; then

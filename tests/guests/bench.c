@@ -15,6 +15,12 @@
  *   evtchn-rtt: an event-channel round trip between the two vCPUs: vCPU 0
  *           sends on an IPI port bound to vCPU 1 and polls its own port;
  *           vCPU 1, blocked, takes the upcall and sends back from its handler.
+ * Before that, the virtual x2APIC (vCPU 0 alone, interrupts on):
+ *   lapic-timer: a TSC-deadline timer interrupt delivered and EOI'd: the
+ *           ticks from the deadline to the handler's entry, plus its EOI;
+ *   lapic-eoi: that EOI alone (WRMSR 0x80B in the handler);
+ *   self-ipi: WRMSR to SELF_IPI (0x83F), the interrupt's delivery and the
+ *           handler's EOI, back to the next write.
  * tests/bench/run-bench.sh reads them. */
 #include "runtime/runtime.h"
 
@@ -102,6 +108,122 @@ static uint64_t per_operation(enum bench_op op, uint64_t empty_ticks, long *last
     uint64_t ticks = run(op, BENCH_ITERATIONS, last);
     uint64_t net = ticks > empty_ticks ? ticks - empty_ticks : 0;
     return (net + BENCH_ITERATIONS / 2) / BENCH_ITERATIONS;
+}
+
+/* ---- The virtual x2APIC ---------------------------------------------------------- */
+
+#define LAPIC_BENCH_ITERATIONS 2000u
+#define LAPIC_SELF_IPI_VECTOR 0x40u
+#define LAPIC_TIMER_VECTOR 0x41u
+#define LAPIC_SPURIOUS_VECTOR 0xffu
+/* The deadline's distance from its arming, in TSC ticks: more than the
+ * WRMSR that arms it costs, so the timer really fires in the future. */
+#define LAPIC_TIMER_AHEAD_TICKS 20000u
+#define LAPIC_LOST_NS (100 * NS_PER_MS)
+
+static volatile uint32_t lapic_handled;
+static volatile uint64_t lapic_entry_tsc, lapic_eoi_ticks;
+
+static void lapic_self_ipi_handler(unsigned int vector)
+{
+    (void)vector;
+    lapic_eoi();
+    lapic_handled++;
+}
+
+static void lapic_timer_handler(unsigned int vector)
+{
+    (void)vector;
+    uint64_t entry = rdtsc();
+    lapic_eoi();
+    lapic_eoi_ticks = rdtsc() - entry;
+    lapic_entry_tsc = entry;
+    lapic_handled++;
+}
+
+/* With interrupts on: until the handler ran @count times in all, or a
+ * lost interrupt has been waited for long enough. */
+static bool lapic_wait_handled(uint32_t count)
+{
+    if (lapic_handled >= count) {
+        return true;
+    }
+    uint64_t give_up = system_time_ns() + LAPIC_LOST_NS;
+    while (lapic_handled < count && system_time_ns() < give_up) {
+        __asm__ volatile("pause");
+    }
+    return lapic_handled >= count;
+}
+
+static uint64_t lapic_self_ipi_loop(unsigned int count, bool *lost)
+{
+    lapic_handled = 0;
+    uint64_t start = rdtsc();
+    __asm__ volatile("sti" : : : "memory");
+    for (unsigned int i = 0; i < count && !*lost; i++) {
+        lapic_self_ipi(LAPIC_SELF_IPI_VECTOR);
+        *lost = !lapic_wait_handled(i + 1);
+    }
+    __asm__ volatile("cli" : : : "memory");
+    return rdtsc() - start;
+}
+
+static void bench_lapic(uint64_t empty_ticks)
+{
+    uint64_t svr;
+    if (safe_rdmsr(X2APIC_SVR, &svr) != NO_FAULT) {
+        check(false, "x2APIC MSRs readable (RDMSR 0x80F)");
+        return;
+    }
+    if (shared_info_map() == NULL) {
+        return;
+    }
+    wrmsr(X2APIC_SVR, LAPIC_SVR_ENABLE | LAPIC_SPURIOUS_VECTOR);
+    interrupt_set_handler(LAPIC_SELF_IPI_VECTOR, lapic_self_ipi_handler);
+    interrupt_set_handler(LAPIC_TIMER_VECTOR, lapic_timer_handler);
+
+    /* Self-IPIs: each write's interrupt is handled before the next write. */
+    bool lost = false;
+    lapic_self_ipi_loop(BENCH_WARMUP, &lost);
+    uint64_t ticks = lapic_self_ipi_loop(LAPIC_BENCH_ITERATIONS, &lost);
+    if (check(!lost, "every self-IPI was delivered")) {
+        uint64_t empty = empty_ticks * LAPIC_BENCH_ITERATIONS / BENCH_ITERATIONS;
+        uint64_t net = ticks > empty ? ticks - empty : 0;
+        printf("bench: self-ipi %lu\n",
+               (unsigned long)((net + LAPIC_BENCH_ITERATIONS / 2) / LAPIC_BENCH_ITERATIONS));
+    }
+
+    /* TSC-deadline timer: deadline to handler entry, plus the EOI. */
+    if (!check(cpuid(1, 0).ecx & LAPIC_CPUID1_ECX_TSC_DEADLINE, "TSC-deadline timer offered")) {
+        return;
+    }
+    wrmsr(X2APIC_LVT_TIMER, LAPIC_TIMER_VECTOR | LAPIC_LVT_TIMER_TSC_DEADLINE);
+    uint64_t latency = 0, eoi = 0;
+    unsigned int early = 0;
+    lapic_handled = 0;
+    __asm__ volatile("sti" : : : "memory");
+    for (unsigned int i = 0; i < BENCH_WARMUP + LAPIC_BENCH_ITERATIONS && !lost; i++) {
+        uint64_t deadline = rdtsc() + LAPIC_TIMER_AHEAD_TICKS;
+        wrmsr(LAPIC_MSR_TSC_DEADLINE, deadline);
+        lost = !lapic_wait_handled(i + 1);
+        if (i >= BENCH_WARMUP && !lost) {
+            if (lapic_entry_tsc < deadline) {
+                early++;
+            } else {
+                latency += lapic_entry_tsc - deadline;
+            }
+            eoi += lapic_eoi_ticks;
+        }
+    }
+    __asm__ volatile("cli" : : : "memory");
+    wrmsr(X2APIC_LVT_TIMER, LAPIC_TIMER_VECTOR | LAPIC_LVT_MASKED);
+    if (check(!lost, "every TSC-deadline interrupt was delivered")) {
+        check_eq_int("no TSC-deadline interrupt before its deadline", 0, early);
+        uint64_t total = latency + eoi + LAPIC_BENCH_ITERATIONS / 2;
+        printf("bench: lapic-timer %lu\n", (unsigned long)(total / LAPIC_BENCH_ITERATIONS));
+        printf("bench: lapic-eoi %lu\n",
+               (unsigned long)((eoi + LAPIC_BENCH_ITERATIONS / 2) / LAPIC_BENCH_ITERATIONS));
+    }
 }
 
 /* ---- Two vCPUs ------------------------------------------------------------------ */
@@ -223,5 +345,6 @@ void guest_main(const struct hvm_start_info *si, const char *cmdline)
     printf("bench: yield %lu\n", (unsigned long)n);
     check_eq_int("sched_op yield returned 0", 0, last);
 
+    bench_lapic(empty);
     bench_two_vcpus();
 }

@@ -11,7 +11,15 @@
  * or malformed Xen PHYS32_ENTRY note, an entry point nothing is loaded at)
  * is refused with a sentence naming the problem. The checker is always handed
  * an exactly sized heap copy, so AddressSanitizer catches a read past the end,
- * and every truncation of a good image must be refused cleanly. */
+ * and every truncation of a good image must be refused cleanly.
+ *
+ * pvh_build() itself runs on a domain whose RAM comes from a real frame
+ * allocator (fake_domain.h's arena): what the guest then finds is pinned
+ * down through its start_info: the command line, the ACPI tables at
+ * rsdp_paddr (their MADT lists the domain's vCPUs), and a memory map of RAM
+ * from 0 to the tables, ACPI (type 3) over the tables' page, RAM after it,
+ * covering every byte of the domain's RAM once; a guest with no room for all
+ * that is refused by name. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -28,7 +36,11 @@
 #include <xencore/abi/guest.h>
 
 #include "core/pvh_build.h"
+#include "fake_domain.h"
 #include "lib/errno.h"
+#include "lib/le.h"
+#include "mm/p2m.h"
+#include "x86/acpi.h"
 
 /* ---- Building ELF images ----------------------------------------------- */
 
@@ -703,6 +715,231 @@ static void test_reason_truncated_to_buffer(void **state)
     free(img);
 }
 
+/* ---- pvh_build(): what the guest finds --------------------------------- */
+
+struct built_domain {
+    struct fake_arena arena;
+    struct domain *d;
+};
+
+/* A domain of @ram_bytes (a whole number of pages) with @nr_vcpus vCPUs,
+ * its RAM populated from the arena, nothing loaded yet. */
+static struct built_domain *domain_with_ram(uint64_t ram_bytes, uint32_t nr_vcpus)
+{
+    struct built_domain *b = calloc(1, sizeof(*b));
+    assert_non_null(b);
+    assert_int_equal(fake_arena_init(&b->arena), 0);
+    b->d = calloc(1, sizeof(*b->d));
+    assert_non_null(b->d);
+    strcpy(b->d->name, "builder");
+    b->d->nr_vcpus = nr_vcpus;
+    for (uint32_t i = 0; i < nr_vcpus; i++) {
+        b->d->vcpus[i] = calloc(1, sizeof(struct vcpu));
+        assert_non_null(b->d->vcpus[i]);
+        b->d->vcpus[i]->id = i;
+        b->d->vcpus[i]->domain = b->d;
+    }
+    host_p2m_reset();
+    assert_int_equal(p2m_populate(b->d, ram_bytes / FAKE_PAGE_BYTES), 0);
+    return b;
+}
+
+static void built_domain_free(struct built_domain *b)
+{
+    for (uint32_t i = 0; i < b->d->nr_vcpus; i++)
+        free(b->d->vcpus[i]);
+    free(b->d);
+    host_p2m_reset();
+    fake_arena_fini(&b->arena);
+    free(b);
+}
+
+static void read_gpa(struct domain *d, void *out, uint64_t gpa, size_t length)
+{
+    assert_int_equal(p2m_copy_from_gpa(d, out, gpa, length), 0);
+}
+
+/* Builds the standard image into a fresh domain; returns the start_info. */
+static struct hvm_start_info build_and_read(struct built_domain *b, const char *cmdline,
+                                            uint32_t *info_gpa)
+{
+    struct elf_image *img = image_new(true, EM_X86_64);
+    assert_int_equal(pvh_build(b->d, img->bytes, img->size, cmdline), 0);
+    free(img);
+    uint32_t entry;
+    host_pvh_entry(&entry, info_gpa);
+    assert_int_equal(entry, GOOD_ENTRY);
+    struct hvm_start_info info;
+    read_gpa(b->d, &info, *info_gpa, sizeof(info));
+    assert_int_equal(info.magic, HVM_START_MAGIC);
+    assert_int_equal(info.version, 1);
+    return info;
+}
+
+/* The MADT the guest finds from rsdp_paddr: RSDP -> XSDT -> the APIC entry.
+ * Returns the number of enabled CPUs madt_parse() counts; *@tables_end is
+ * one past the last byte of any table. */
+static unsigned int cpus_in_tables(struct domain *d, uint64_t rsdp_gpa, uint64_t *tables_end)
+{
+    uint8_t *page = p2m_gpa_to_virt(d, rsdp_gpa & ~(FAKE_PAGE_BYTES - 1), FAKE_PAGE_BYTES);
+    assert_non_null(page);
+    uint64_t page_gpa = rsdp_gpa & ~(FAKE_PAGE_BYTES - 1);
+    const uint8_t *rsdp = page + (rsdp_gpa - page_gpa);
+    assert_memory_equal(rsdp, "RSD PTR ", 8);
+    assert_true(acpi_checksum_ok(rsdp, RSDP_V2_BYTES));
+    *tables_end = rsdp_gpa + RSDP_V2_BYTES;
+    uint64_t xsdt_gpa = le64(rsdp + RSDP_XSDT_OFFSET);
+    assert_true(xsdt_gpa >= page_gpa && xsdt_gpa < page_gpa + FAKE_PAGE_BYTES);
+    const uint8_t *xsdt = page + (xsdt_gpa - page_gpa);
+    char why[128];
+    size_t room = FAKE_PAGE_BYTES - (xsdt_gpa - page_gpa);
+    if (acpi_table_check(xsdt, room, ACPI_SIG_XSDT, why, sizeof(why)))
+        fail_msg("XSDT: %s", why);
+    unsigned int cpus = 0;
+    bool have_madt = false;
+    for (uint32_t off = ACPI_HEADER_BYTES; off + 8 <= le32(xsdt + 4); off += 8) {
+        uint64_t gpa = le64(xsdt + off);
+        assert_true(gpa >= page_gpa && gpa + ACPI_HEADER_BYTES <= page_gpa + FAKE_PAGE_BYTES);
+        const uint8_t *t = page + (gpa - page_gpa);
+        if (gpa + le32(t + 4) > *tables_end)
+            *tables_end = gpa + le32(t + 4);
+        if (memcmp(t, ACPI_SIG_MADT, 4))
+            continue;
+        struct madt_info *info = malloc(sizeof(*info));
+        assert_non_null(info);
+        if (madt_parse(t, FAKE_PAGE_BYTES - (gpa - page_gpa), info, why, sizeof(why)))
+            fail_msg("MADT: %s", why);
+        cpus = info->cpus_found;
+        have_madt = true;
+        free(info);
+    }
+    assert_true(have_madt);
+    return cpus;
+}
+
+/* The map covers [0, ram) exactly once, in order, with no empty entry. */
+static void assert_map_covers(const struct hvm_memmap_table_entry *map, uint32_t n,
+                              uint64_t ram_bytes)
+{
+    uint64_t next = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        assert_int_equal(map[i].addr, next);
+        assert_true(map[i].size > 0);
+        assert_int_equal(map[i].reserved, 0);
+        next += map[i].size;
+    }
+    assert_int_equal(next, ram_bytes);
+}
+
+static void test_build_start_info_and_tables(void **state)
+{
+    (void)state;
+    const uint64_t ram = 4ULL << 20;
+    struct built_domain *b = domain_with_ram(ram, 4);
+    const char *cmdline = "console=hvc0 vcpus=4";
+    uint32_t info_gpa;
+    struct hvm_start_info info = build_and_read(b, cmdline, &info_gpa);
+    /* The first page after the kernel (which ends at DATA_PADDR + DATA_MEM_BYTES). */
+    assert_int_equal(info_gpa, DATA_PADDR + DATA_MEM_BYTES);
+
+    char got[64];
+    read_gpa(b->d, got, info.cmdline_paddr, strlen(cmdline) + 1);
+    assert_string_equal(got, cmdline);
+
+    /* The tables: page-aligned, after the start-of-day data, listing 4 CPUs. */
+    assert_int_equal(info.rsdp_paddr % FAKE_PAGE_BYTES, 0);
+    assert_true(info.rsdp_paddr >= info.cmdline_paddr + strlen(cmdline) + 1);
+    uint64_t tables_end;
+    assert_int_equal(cpus_in_tables(b->d, info.rsdp_paddr, &tables_end), 4);
+
+    /* RAM, ACPI over exactly the tables' page, RAM. */
+    struct hvm_memmap_table_entry map[3];
+    assert_int_equal(info.memmap_entries, 3);
+    assert_true(info.memmap_paddr >= info_gpa + sizeof(info));
+    read_gpa(b->d, map, info.memmap_paddr, sizeof(map));
+    assert_map_covers(map, 3, ram);
+    assert_int_equal(map[0].type, HVM_MEMMAP_TYPE_RAM);
+    assert_int_equal(map[0].size, info.rsdp_paddr); /* gfn 0 and low memory are RAM */
+    assert_int_equal(map[1].type, HVM_MEMMAP_TYPE_ACPI);
+    assert_int_equal(map[1].addr, info.rsdp_paddr);
+    assert_int_equal(map[1].size, FAKE_PAGE_BYTES);
+    assert_true(tables_end <= map[1].addr + map[1].size);
+    assert_int_equal(map[2].type, HVM_MEMMAP_TYPE_RAM);
+    /* The start-of-day data is inside the first RAM entry, not in the ACPI one. */
+    assert_true(info.memmap_paddr + 3 * sizeof(map[0]) <= map[1].addr);
+    built_domain_free(b);
+}
+
+/* The vCPU count the tables list is the domain's, for 1 and the most. */
+static void test_build_tables_follow_vcpus(void **state)
+{
+    (void)state;
+    static const uint32_t counts[] = {1, XENCORE_DOMAIN_MAX_VCPUS};
+    for (unsigned int k = 0; k < 2; k++) {
+        struct built_domain *b = domain_with_ram(4ULL << 20, counts[k]);
+        uint32_t info_gpa;
+        struct hvm_start_info info = build_and_read(b, NULL, &info_gpa);
+        assert_int_equal(info.cmdline_paddr, 0);
+        uint64_t tables_end;
+        assert_int_equal(cpus_in_tables(b->d, info.rsdp_paddr, &tables_end), counts[k]);
+        assert_true(tables_end <= info.rsdp_paddr + FAKE_PAGE_BYTES);
+        built_domain_free(b);
+    }
+}
+
+/* A command line longer than a page pushes the tables past it. */
+static void test_build_long_cmdline(void **state)
+{
+    (void)state;
+    const uint64_t ram = 4ULL << 20;
+    struct built_domain *b = domain_with_ram(ram, 2);
+    char *cmdline = malloc(6000);
+    assert_non_null(cmdline);
+    memset(cmdline, 'x', 5999);
+    cmdline[5999] = '\0';
+    uint32_t info_gpa;
+    struct hvm_start_info info = build_and_read(b, cmdline, &info_gpa);
+    assert_true(info.rsdp_paddr >= info.cmdline_paddr + 6000);
+    char *got = malloc(6000);
+    assert_non_null(got);
+    read_gpa(b->d, got, info.cmdline_paddr, 6000);
+    assert_memory_equal(got, cmdline, 6000);
+    struct hvm_memmap_table_entry map[3];
+    read_gpa(b->d, map, info.memmap_paddr, sizeof(map));
+    assert_map_covers(map, info.memmap_entries, ram);
+    assert_int_equal(map[1].addr, info.rsdp_paddr);
+    free(got);
+    free(cmdline);
+    built_domain_free(b);
+}
+
+/* RAM that ends with the tables' page: two entries, no empty third; one page
+ * less and the domain is refused, the console saying why. */
+static void test_build_ram_edges(void **state)
+{
+    (void)state;
+    /* Kernel to 0x203000, start-of-day page, tables page: 0x205000. */
+    const uint64_t just_enough = DATA_PADDR + DATA_MEM_BYTES + 2 * FAKE_PAGE_BYTES;
+    struct built_domain *b = domain_with_ram(just_enough, 1);
+    uint32_t info_gpa;
+    struct hvm_start_info info = build_and_read(b, "a=b", &info_gpa);
+    assert_int_equal(info.memmap_entries, 2);
+    struct hvm_memmap_table_entry map[2];
+    read_gpa(b->d, map, info.memmap_paddr, sizeof(map));
+    assert_map_covers(map, 2, just_enough);
+    assert_int_equal(map[0].type, HVM_MEMMAP_TYPE_RAM);
+    assert_int_equal(map[1].type, HVM_MEMMAP_TYPE_ACPI);
+    built_domain_free(b);
+
+    b = domain_with_ram(just_enough - FAKE_PAGE_BYTES, 1);
+    struct elf_image *img = image_new(true, EM_X86_64);
+    host_console_clear();
+    assert_int_equal(pvh_build(b->d, img->bytes, img->size, "a=b"), -XC_EINVAL);
+    assert_non_null(strstr(host_console_text(), "no room after the kernel"));
+    free(img);
+    built_domain_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -725,6 +962,10 @@ int main(void)
         cmocka_unit_test(test_image_too_large),
         cmocka_unit_test(test_every_truncation_refused),
         cmocka_unit_test(test_reason_truncated_to_buffer),
+        cmocka_unit_test(test_build_start_info_and_tables),
+        cmocka_unit_test(test_build_tables_follow_vcpus),
+        cmocka_unit_test(test_build_long_cmdline),
+        cmocka_unit_test(test_build_ram_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,9 +2,11 @@
  * not virtualize, plus Xen's leaves at 0x40000000.
  *
  * The rule is "hide what is not virtualized": VMX/SVM (no nested guests),
- * machine check, MTRRs and PAT (no such MSRs), performance monitoring, the
- * TSC-deadline timer (no virtual LAPIC timer yet), MONITOR/MWAIT, speculation
- * control MSRs, INVPCID (needs a VMX control), protection keys, XSAVES.
+ * machine check, MTRRs and PAT (no such MSRs), performance monitoring,
+ * MONITOR/MWAIT, speculation control MSRs, INVPCID (needs a VMX control),
+ * protection keys, XSAVES. What is virtualized is offered whatever the host
+ * has: x2APIC and the TSC-deadline timer (the vLAPIC, hvm/vlapic.c, whose
+ * TSC-deadline mode runs on the guest's TSC on any host).
  * XSAVE components are limited to x87, SSE, AVX and AVX-512. The same policy
  * serves both back ends; topology fields are the vCPU's own. */
 #include <xencore/abi/guest.h>
@@ -143,9 +145,8 @@ void hvm_cpuid_policy(struct vcpu *v, uint32_t leaf, uint32_t subleaf, struct cp
     case 1:
         hvm->get_state(v, &state);
         r->ecx &= ~(L1_ECX_MONITOR | L1_ECX_VMX | L1_ECX_SMX | L1_ECX_EST | L1_ECX_TM2 |
-                    L1_ECX_SDBG | L1_ECX_PDCM | L1_ECX_DCA | L1_ECX_TSC_DEADLINE |
-                    L1_ECX_OSXSAVE);
-        r->ecx |= L1_ECX_HYPERVISOR | L1_ECX_X2APIC;
+                    L1_ECX_SDBG | L1_ECX_PDCM | L1_ECX_DCA | L1_ECX_OSXSAVE);
+        r->ecx |= L1_ECX_HYPERVISOR | L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE;
         if (state.cr4 & CR4_OSXSAVE)
             r->ecx |= L1_ECX_OSXSAVE;
         r->edx &= ~(L1_EDX_MCE | L1_EDX_MTRR | L1_EDX_MCA | L1_EDX_PAT | L1_EDX_DS |

@@ -22,6 +22,17 @@
  * same CPU (svm_vcpu.vmcb_dirty); a VMCB that ran elsewhere, or another VMCB
  * run here since, gets no clean bits at all.
  *
+ * Interrupts for the guest (policy in hvm/interrupts.c) go in through
+ * EVENTINJ; there is no AVIC here, so the vLAPIC is all software. With
+ * V_INTR_MASKING the guest's CR8 is V_TPR in the VMCB and never reaches the
+ * host's TPR. CR8 writes are intercepted and become vLAPIC TPR writes; V_TPR
+ * is kept equal to TPR >> 4 (after each CR8 or TPR MSR write, and at reset),
+ * so CR8 reads need no exit. NMIs: after injecting one we intercept IRET;
+ * while that intercept is set the guest is taken to block NMIs, and at the
+ * IRET exit we drop it and set the interrupt shadow, so a next NMI waits
+ * until the IRET has retired (as Xen does; SVM has no NMI window, so the
+ * interrupt window stands in for it).
+ *
  * The exit loop and instruction decoding are in svm_exit.c, nested paging in
  * svm_npt.c, VMRUN itself and the fast resume in svm_entry.S. */
 #include <xencore/config.h>
@@ -166,6 +177,14 @@ static void svm_window_close(struct svm_vcpu *sv)
     sv->vmcb_dirty |= SVM_CLEAN_TPR | SVM_CLEAN_INTERCEPTS;
 }
 
+/* V_TPR (the guest's CR8) := vLAPIC TPR >> 4. */
+void svm_sync_vtpr(struct svm_vcpu *sv)
+{
+    uint64_t tpr = sv->arch.vlapic.regs ? hvm_vcpu_lapic_tpr(sv->arch.vcpu) >> 4 : 0;
+    sv->vmcb->vintr = (sv->vmcb->vintr & ~SVM_VINTR_TPR_MASK) | tpr;
+    sv->vmcb_dirty |= SVM_CLEAN_TPR;
+}
+
 /* A start state (PVH entry or VCPUOP_initialise, already checked): the
  * VMCB is memory, so it is written at once; the vCPU is not running. */
 static void svm_write_start_state(struct svm_vcpu *sv, const struct hvm_start_state *start)
@@ -205,8 +224,10 @@ static void svm_write_start_state(struct svm_vcpu *sv, const struct hvm_start_st
     vmcb->g_pat = SVM_GUEST_PAT_DEFAULT;
     vmcb->event_inject = 0;
     vmcb->interrupt_state = 0;
+    vmcb->intercept_misc1 &= ~SVM_INTERCEPT1_IRET; /* no NMI in progress */
     memset(sv->dr, 0, sizeof(sv->dr));
     svm_window_close(sv);
+    svm_sync_vtpr(sv);
     hvm_interrupt_window_reset(sv->arch.vcpu);
 
     sv->vmcb_dirty = SVM_CLEAN_ALL;
@@ -228,7 +249,9 @@ static void svm_vcpu_set_start_state(struct vcpu *v, const struct hvm_start_stat
 static void svm_vmcb_init_controls(struct svm_vcpu *sv)
 {
     struct vmcb *vmcb = sv->vmcb;
-    vmcb->intercept_cr = SVM_INTERCEPT_CR_WRITE(0) | SVM_INTERCEPT_CR_WRITE(4);
+    /* CR8 writes: the vLAPIC's TPR (see the top of this file). */
+    vmcb->intercept_cr =
+        SVM_INTERCEPT_CR_WRITE(0) | SVM_INTERCEPT_CR_WRITE(4) | SVM_INTERCEPT_CR_WRITE(8);
     /* #UD: vmcall from Intel-minded guests; #DF: see svm_exit_double_fault(). */
     vmcb->intercept_exceptions = 1U << HVM_EXC_UD | 1U << X86_VECTOR_DOUBLE_FAULT;
     vmcb->intercept_misc1 = SVM_INTERCEPT1_INTR | SVM_INTERCEPT1_NMI | SVM_INTERCEPT1_CPUID |
@@ -283,6 +306,13 @@ static int svm_vcpu_init(struct vcpu *v)
     sv->vmcb = sv->arch.control;
     svm_vmcb_init_controls(sv);
     v->arch = &sv->arch;
+    if (hvm_vcpu_lapic_init(v)) {
+        v->arch = NULL;
+        svm_free_frame(xsave);
+        svm_free_frame(vmcb);
+        svm_free_frame(self);
+        return -XC_ENOMEM;
+    }
     svm_vcpu_set_pvh_entry(v, 0, 0); /* a valid state until the builder sets one */
     return 0;
 }
@@ -296,6 +326,7 @@ static void svm_vcpu_teardown(struct vcpu *v)
     for (unsigned int cpu = 0; cpu < XENCORE_MAX_CPUS; cpu++)
         if (svm_cpus[cpu].last_vmcb_phys == sv->arch.control_phys)
             __atomic_store_n(&svm_cpus[cpu].last_vmcb_phys, 0, __ATOMIC_RELAXED);
+    hvm_vcpu_lapic_teardown(&sv->arch);
     v->arch = NULL;
     svm_free_frame(sv->xsave_phys);
     svm_free_frame(sv->arch.control_phys);
@@ -384,7 +415,7 @@ static void svm_vcpu_run_loop(struct svm_vcpu *sv, struct svm_cpu *pc, unsigned 
             return;
         }
         hvm_vcpu_load(v);
-        hvm_deliver_upcall(v); /* every pass here follows a change of state */
+        hvm_deliver_interrupts(v); /* every pass here follows a change of state */
         svm_prepare_entry(sv, pc, cpu);
         vmcb->rax = sv->arch.gprs.rax;
         /* Runs the guest until an exit that needs more than svm_exit.c's
@@ -479,6 +510,23 @@ static void svm_interrupt_window(struct vcpu *v, bool open)
     sv->vmcb_dirty |= SVM_CLEAN_TPR | SVM_CLEAN_INTERCEPTS;
 }
 
+/* NMIs: blocked from our injection until the guest's IRET (see the top). */
+static bool svm_nmi_deliverable(struct vcpu *v)
+{
+    const struct vmcb *vmcb = svm_vcpu_of(v)->vmcb;
+    return !(vmcb->event_inject & SVM_EVENT_VALID) &&
+           !(vmcb->interrupt_state & SVM_INTERRUPT_SHADOW) &&
+           !(vmcb->intercept_misc1 & SVM_INTERCEPT1_IRET);
+}
+
+static void svm_inject_nmi(struct vcpu *v)
+{
+    struct svm_vcpu *sv = svm_vcpu_of(v);
+    sv->vmcb->event_inject = SVM_EVENT_VALID | SVM_EVENT_TYPE_NMI | X86_VECTOR_NMI;
+    sv->vmcb->intercept_misc1 |= SVM_INTERCEPT1_IRET;
+    sv->vmcb_dirty |= SVM_CLEAN_INTERCEPTS;
+}
+
 /* ---- The ops ----------------------------------------------------------------------- */
 
 static struct hvm_ops svm_ops = {
@@ -501,6 +549,11 @@ static struct hvm_ops svm_ops = {
     .interrupt_deliverable = svm_interrupt_deliverable,
     .inject_interrupt = svm_inject_interrupt,
     .interrupt_window = svm_interrupt_window,
+    .nmi_deliverable = svm_nmi_deliverable,
+    .inject_nmi = svm_inject_nmi,
+    .nmi_window = NULL,                  /* the interrupt window serves */
+    .virtual_interrupt_delivery = false, /* no AVIC: hvm/interrupts.c injects */
+    .update_rvi = NULL,
     .vcpu_set_start_state = svm_vcpu_set_start_state,
 };
 

@@ -25,10 +25,11 @@
  * back through the run loop (SVM_NEXT_RECHECK), and a CPUID, an MSR access
  * or a plain hypercall re-enters at once. The p2m generation is compared on
  * every fast resume anyway: this CPU can change its own domain's p2m without
- * kicking itself. The event-channel upcall is delivered by the run loop
- * (hvm_deliver_upcall, hvm/upcall.c): it becomes pending only in those same
- * ways, or the VINTR exit of an interrupt window we opened says the guest
- * can now take it, which goes back through the run loop as well. */
+ * kicking itself. Interrupts (NMI, upcall, vLAPIC) are delivered by the run
+ * loop (hvm_deliver_interrupts, hvm/interrupts.c): they become pending only
+ * in those same ways, or by a vLAPIC WRMSR, a CR8 write or an IRET after an
+ * NMI, which go back through the run loop too, as does the VINTR exit of an
+ * interrupt window we opened. */
 #include <stddef.h>
 
 #include "lib/string.h"
@@ -38,6 +39,7 @@
 #include "x86/traps.h"
 
 #define X86_INSN_MAX_BYTES 15
+#define X86_CR8_TPR_MASK 0xfULL /* CR8 holds TPR bits 7:4 in its bits 3:0 */
 #define X86_CR0_LMSW_BITS 0xfULL /* PE, MP, EM, TS */
 #define X86_VECTOR_BP 3
 #define X86_VECTOR_OF 4
@@ -344,7 +346,18 @@ static enum hvm_result svm_exit_cr_write(struct vcpu *v, struct vmcb *vmcb, unsi
         return HVM_RETRY;
     }
 
-    enum hvm_result result = hvm_handle_cr_write(v, cr, value, svm_apply_cr);
+    enum hvm_result result;
+    if (cr == 8) { /* the vLAPIC's TPR; bits 63:4 are reserved */
+        if (value & ~X86_CR8_TPR_MASK) {
+            svm_inject_exception(v, HVM_EXC_GP, true, 0);
+            return HVM_RETRY;
+        }
+        hvm_vcpu_lapic_set_cr8(v, value);
+        svm_sync_vtpr(sv);
+        result = HVM_ADVANCE;
+    } else {
+        result = hvm_handle_cr_write(v, cr, value, svm_apply_cr);
+    }
     if (result != HVM_ADVANCE)
         return result;
     if (svm_features.nrips && vmcb->next_rip)
@@ -392,6 +405,8 @@ static enum hvm_result svm_exit_msr(struct vcpu *v, struct vmcb *vmcb)
         if (msr == MSR_PAT && result == HVM_ADVANCE) {
             vmcb->g_pat = *hvm_vcpu_pat(v); /* with NPT the CPU uses the VMCB's */
             sv->vmcb_dirty |= SVM_CLEAN_NP;
+        } else if (msr == VLAPIC_MSR_TPR && result == HVM_ADVANCE) {
+            svm_sync_vtpr(sv); /* CR8 reads see V_TPR */
         }
     } else {
         result = hvm_handle_rdmsr(v);
@@ -496,6 +511,11 @@ static enum hvm_result svm_dispatch(struct vcpu *v, struct vmcb *vmcb, enum svm_
     case SVM_EXIT_CPUID:
         return svm_complete(v, vmcb, hvm_handle_cpuid(v), SVM_INSN_CPUID);
     case SVM_EXIT_MSR:
+        /* A vLAPIC write may make an interrupt deliverable (EOI, TPR, ICR,
+         * timer): re-check before the next entry. */
+        if ((vmcb->exit_info1 & SVM_EXITINFO1_MSR_WRITE) &&
+            hvm_msr_is_lapic((uint32_t)v->arch->gprs.rcx))
+            *next = SVM_NEXT_RECHECK;
         return svm_exit_msr(v, vmcb);
     case SVM_EXIT_IOIO:
         return svm_exit_io(v, vmcb);
@@ -508,6 +528,17 @@ static enum hvm_result svm_dispatch(struct vcpu *v, struct vmcb *vmcb, enum svm_
         return svm_exit_cr_write(v, vmcb, 0);
     case SVM_EXIT_CR4_WRITE:
         return svm_exit_cr_write(v, vmcb, 4);
+    case SVM_EXIT_CR8_WRITE:
+        *next = SVM_NEXT_RECHECK; /* a lower TPR may unmask a vLAPIC vector */
+        return svm_exit_cr_write(v, vmcb, 8);
+    case SVM_EXIT_IRET:
+        /* The guest leaves its NMI handler: NMIs are unblocked once this
+         * IRET retires; the shadow keeps the next NMI out until then. */
+        vmcb->intercept_misc1 &= ~SVM_INTERCEPT1_IRET;
+        vmcb->interrupt_state |= SVM_INTERRUPT_SHADOW;
+        svm_vcpu_of(v)->vmcb_dirty |= SVM_CLEAN_INTERCEPTS;
+        *next = SVM_NEXT_RECHECK;
+        return HVM_RETRY;
     case SVM_EXIT_EXCEPTION(HVM_EXC_UD):
         *next = SVM_NEXT_RECHECK; /* may be a hypercall */
         return svm_exit_invalid_opcode(v, vmcb);

@@ -134,6 +134,8 @@ int svm_exit_hot(struct svm_vcpu *sv);
 bool svm_exit_general(struct svm_vcpu *sv);
 
 /* svm.c */
+/* V_TPR (the guest's CR8) := the vLAPIC's TPR >> 4, after it changed. */
+void svm_sync_vtpr(struct svm_vcpu *sv);
 void svm_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
 void svm_get_state(struct vcpu *v, struct hvm_state *state);
 void svm_get_mode(struct vcpu *v, unsigned int *cpl, bool *long_mode_code);

@@ -14,8 +14,7 @@
  * exit (the host's own IDT then takes them: we do not acknowledge on exit).
  * Of the guest's exceptions only #UD exits, to accept AMD's VMMCALL as a
  * hypercall too (GUEST-ABI.md); the guest gets every other #UD back.
- * HLT, all port I/O, MOV to/from CR8 (without a TPR shadow it would reach the
- * host's own APIC TPR), MWAIT/MONITOR/RDPMC and every MSR except a few that the
+ * HLT, all port I/O, MWAIT/MONITOR/RDPMC and every MSR except a few that the
  * VMCS switches (FS/GS base, SYSENTER) or that are switched on each vCPU
  * change (KERNEL_GS_BASE) exit. IA32_PAT is in the VMCS too (when the CPU can
  * switch it) but its writes exit, to be checked by the neutral policy. EFER reads come
@@ -31,6 +30,33 @@
  * vCPU can move between CPUs and be freed with no cross-CPU flush. The run
  * loop itself, exit after exit, uses VMRESUME and touches only the VMCS
  * fields each exit needs.
+ *
+ * The virtual x2APIC (policy in hvm/interrupts.c, model in hvm/vlapic.c).
+ * Where the CPU offers the TPR shadow, "virtualize x2APIC mode", APIC-register
+ * virtualization and virtual-interrupt delivery (vmx_caps.apicv), the vCPU's
+ * vLAPIC register page is its virtual-APIC page. The MSR bitmap then lets
+ * through the reads the CPU answers from that page (SDM 29.5: 8 bytes at
+ * offset (ECX & 0xff) << 4): ID, version, TPR, PPR, LDR, SVR, ISR, TMR, IRR,
+ * ESR, the LVTs, the initial count and the divide configuration. Every other
+ * read of 0x800-0x8ff exits: the current count is computed, EOI and
+ * SELF_IPI are write-only and the rest reserved (#GP from the model), and ICR
+ * because the model keeps its high half at 0x310, where xAPIC has it, not at
+ * 0x304, where an 8-byte virtualized read would look. Writes of TPR, EOI and
+ * SELF_IPI are virtualized (no exit); all others exit to the model. The
+ * EOI-exit bitmap is all zero (every vLAPIC interrupt is edge-triggered, so
+ * no EOI needs us), and before each entry after a re-check RVI is raised to
+ * the highest IRR, so the CPU itself delivers vLAPIC vectors against PPR and
+ * RFLAGS.IF: a self-IPI a guest writes is taken with no exit at all. MOV
+ * to/from CR8 then works on the virtual TPR, without exits. Without those
+ * controls (Sandy Bridge) every x2APIC MSR and MOV to/from CR8 exits (CR8 is
+ * the model's TPR >> 4; without a TPR shadow it would reach the host's own
+ * APIC), and hvm/interrupts.c injects the vectors.
+ *
+ * NMIs for the guest use "virtual NMIs": the CPU blocks further NMIs from
+ * our injection until the guest's IRET, and NMI-window exiting tells us
+ * when the next one can go. An EPT violation taken by that IRET reports
+ * "NMI unblocking due to IRET", and the blocking is put back before the IRET
+ * runs again (SDM 27.2.3).
  *
  * TLB tags. Each vCPU has a VPID (1..65535); each domain an EPTP. A vCPU
  * that arrives on a CPU where it was not the last to run (first run, a VPID
@@ -84,6 +110,8 @@ static uint64_t vpid_used[(VMX_VPID_MAX + 1) / 64];
 static uint32_t vpid_next = 1;
 
 static struct hvm_ops vmx_ops;
+static void vmx_update_rvi(struct vcpu *v, uint8_t highest_irr);
+static void vmx_nmi_window(struct vcpu *v, bool open);
 
 /* ---- Probe --------------------------------------------------------------- */
 
@@ -150,6 +178,25 @@ static void msr_bitmap_build(void)
     msr_bitmap_pass(bitmap, VMX_MSR_SYSENTER_ESP, true, true);
     msr_bitmap_pass(bitmap, VMX_MSR_SYSENTER_EIP, true, true);
     msr_bitmap_pass(bitmap, MSR_EFER, true, false); /* VMCS guest EFER; writes checked */
+    if (vmx_caps.apicv) {
+        /* The x2APIC registers the CPU reads from the virtual-APIC page, and
+         * the writes it virtualizes (see the top of this file). */
+        static const uint32_t reads[] = {
+            VLAPIC_MSR_ID,         VLAPIC_MSR_VERSION,     VLAPIC_MSR_TPR,
+            VLAPIC_MSR_PPR,        VLAPIC_MSR_LDR,         VLAPIC_MSR_SVR,
+            VLAPIC_MSR_ESR,        VLAPIC_MSR_LVT_CMCI,    VLAPIC_MSR_LVT_TIMER,
+            VLAPIC_MSR_LVT_THERMAL, VLAPIC_MSR_LVT_PMI,    VLAPIC_MSR_LVT_LINT0,
+            VLAPIC_MSR_LVT_LINT1,  VLAPIC_MSR_LVT_ERROR,   VLAPIC_MSR_TIMER_INITIAL,
+            VLAPIC_MSR_TIMER_DIVIDE,
+        };
+        for (unsigned int i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
+            msr_bitmap_pass(bitmap, reads[i], true, false);
+        for (uint32_t msr = VLAPIC_MSR_ISR0; msr <= VLAPIC_MSR_IRR0 + 7; msr++)
+            msr_bitmap_pass(bitmap, msr, true, false); /* ISR, TMR, IRR */
+        msr_bitmap_pass(bitmap, VLAPIC_MSR_TPR, false, true);
+        msr_bitmap_pass(bitmap, VLAPIC_MSR_EOI, false, true);
+        msr_bitmap_pass(bitmap, VLAPIC_MSR_SELF_IPI, false, true);
+    }
     /* IA32_PAT exits: the neutral policy checks and keeps it (hvm_vcpu_pat),
      * and vmx_exit.c copies what it accepted into the VMCS. */
 }
@@ -169,7 +216,7 @@ static bool probe_controls(uint64_t basic)
         return false;
     }
     /* Off in every VMCS; switched on per vCPU while an upcall waits for the
-     * guest to take interrupts (hvm_deliver_upcall). So it is "forbidden"
+     * guest to take interrupts (hvm_deliver_interrupts). So it is "forbidden"
      * below, as a control we never want forced on, but it must be allowed. */
     if (!((proc_cap >> VMX_CTLS_ALLOWED1_SHIFT) & VMX_PROC_INTERRUPT_WINDOW_EXITING)) {
         printk("vmx: unusable: no interrupt-window exiting\n");
@@ -177,6 +224,24 @@ static bool probe_controls(uint64_t basic)
     }
     uint64_t proc2_cap = rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2);
     uint32_t proc2_allowed = (uint32_t)(proc2_cap >> VMX_CTLS_ALLOWED1_SHIFT);
+    uint32_t proc_allowed = (uint32_t)(proc_cap >> VMX_CTLS_ALLOWED1_SHIFT);
+    uint32_t pin_allowed = (uint32_t)(pin_cap >> VMX_CTLS_ALLOWED1_SHIFT);
+
+    /* The vLAPIC in hardware: all four controls or none (see the top). */
+    const uint32_t apicv2 = VMX_PROC2_VIRTUALIZE_X2APIC |
+                            VMX_PROC2_APIC_REGISTER_VIRTUALIZATION |
+                            VMX_PROC2_VIRTUAL_INTERRUPT_DELIVERY;
+    vmx_caps.apicv =
+        (proc_allowed & VMX_PROC_TPR_SHADOW) && (proc2_allowed & apicv2) == apicv2;
+    const uint32_t cr8_exiting = VMX_PROC_CR8_LOAD_EXITING | VMX_PROC_CR8_STORE_EXITING;
+    uint32_t proc_required = vmx_caps.apicv ? VMX_PROC_TPR_SHADOW : cr8_exiting;
+    uint32_t proc_forbidden = vmx_caps.apicv ? cr8_exiting : VMX_PROC_TPR_SHADOW;
+    uint32_t proc2_required = vmx_caps.apicv ? apicv2 : 0;
+    uint32_t proc2_forbidden = vmx_caps.apicv ? 0 : apicv2;
+    /* NMI-window exiting, like interrupt-window exiting, is off in every VMCS
+     * and switched on per vCPU: "forbidden" below (never forced on). */
+    vmx_caps.virtual_nmis =
+        (pin_allowed & VMX_PIN_VIRTUAL_NMIS) && (proc_allowed & VMX_PROC_NMI_WINDOW_EXITING);
     static const struct {
         uint32_t bit;
         const char *name;
@@ -210,26 +275,29 @@ static bool probe_controls(uint64_t basic)
         exit_wanted |= VMX_EXIT_CTL_SAVE_PAT | VMX_EXIT_CTL_LOAD_PAT;
     }
 
-    return controls_choose(
-               "pin-based", pin_cap, VMX_PIN_EXTERNAL_INTERRUPT_EXITING | VMX_PIN_NMI_EXITING, 0,
-               VMX_PIN_VIRTUAL_NMIS | VMX_PIN_PREEMPTION_TIMER | VMX_PIN_POSTED_INTERRUPTS,
-               &vmx_caps.pin_controls) &&
+    return controls_choose("pin-based", pin_cap,
+                           VMX_PIN_EXTERNAL_INTERRUPT_EXITING | VMX_PIN_NMI_EXITING |
+                               (vmx_caps.virtual_nmis ? VMX_PIN_VIRTUAL_NMIS : 0),
+                           0,
+                           (vmx_caps.virtual_nmis ? 0 : VMX_PIN_VIRTUAL_NMIS) |
+                               VMX_PIN_PREEMPTION_TIMER | VMX_PIN_POSTED_INTERRUPTS,
+                           &vmx_caps.pin_controls) &&
            controls_choose("processor-based", proc_cap,
                            VMX_PROC_HLT_EXITING | VMX_PROC_UNCONDITIONAL_IO_EXITING |
-                               VMX_PROC_MSR_BITMAPS | VMX_PROC_SECONDARY_CONTROLS |
-                               VMX_PROC_CR8_LOAD_EXITING | VMX_PROC_CR8_STORE_EXITING,
+                               VMX_PROC_MSR_BITMAPS | VMX_PROC_SECONDARY_CONTROLS | proc_required,
                            VMX_PROC_MWAIT_EXITING | VMX_PROC_MONITOR_EXITING |
                                VMX_PROC_RDPMC_EXITING,
-                           VMX_PROC_IO_BITMAPS | VMX_PROC_TPR_SHADOW | VMX_PROC_MONITOR_TRAP_FLAG |
+                           VMX_PROC_IO_BITMAPS | VMX_PROC_MONITOR_TRAP_FLAG |
                                VMX_PROC_TSC_OFFSETTING | VMX_PROC_INTERRUPT_WINDOW_EXITING |
-                               VMX_PROC_NMI_WINDOW_EXITING,
+                               VMX_PROC_NMI_WINDOW_EXITING | proc_forbidden,
                            &vmx_caps.proc_controls) &&
-           controls_choose(
-               "secondary processor-based", proc2_cap,
-               VMX_PROC2_ENABLE_EPT | VMX_PROC2_ENABLE_VPID | VMX_PROC2_UNRESTRICTED_GUEST, wanted2,
-               VMX_PROC2_VIRTUALIZE_APIC_ACCESSES | VMX_PROC2_VIRTUALIZE_X2APIC |
-                   VMX_PROC2_ENABLE_XSAVES,
-               &vmx_caps.proc2_controls) &&
+           controls_choose("secondary processor-based", proc2_cap,
+                           VMX_PROC2_ENABLE_EPT | VMX_PROC2_ENABLE_VPID |
+                               VMX_PROC2_UNRESTRICTED_GUEST | proc2_required,
+                           wanted2,
+                           VMX_PROC2_VIRTUALIZE_APIC_ACCESSES | VMX_PROC2_ENABLE_XSAVES |
+                               proc2_forbidden,
+                           &vmx_caps.proc2_controls) &&
            controls_choose("VM-exit", exit_cap,
                            VMX_EXIT_CTL_HOST_ADDRESS_SPACE_SIZE | VMX_EXIT_CTL_SAVE_EFER |
                                VMX_EXIT_CTL_LOAD_EFER,
@@ -325,11 +393,15 @@ const struct hvm_ops *vmx_probe(void)
         cpuid(0x80000000).eax >= CPUID_ADDRESS_SIZES ? (cpuid(CPUID_ADDRESS_SIZES).eax & 0xff) : 36;
     msr_bitmap_build();
     vmx_ops.p2m_orders = vmx_caps.p2m_orders;
+    vmx_ops.virtual_interrupt_delivery = vmx_caps.apicv;
+    vmx_ops.update_rvi = vmx_caps.apicv ? vmx_update_rvi : NULL;
+    vmx_ops.nmi_window = vmx_caps.virtual_nmis ? vmx_nmi_window : NULL;
 
-    printk("vmx: VMCS revision 0x%x, EPT pages 4k%s%s, controls pin 0x%x proc 0x%x proc2 0x%x "
-           "exit 0x%x entry 0x%x\n",
+    printk("vmx: VMCS revision 0x%x, EPT pages 4k%s%s, vLAPIC %s, controls pin 0x%x proc 0x%x "
+           "proc2 0x%x exit 0x%x entry 0x%x\n",
            vmx_caps.revision, (vmx_caps.p2m_orders & (1U << 9)) ? "/2m" : "",
-           (vmx_caps.p2m_orders & (1U << 18)) ? "/1g" : "", vmx_caps.pin_controls,
+           (vmx_caps.p2m_orders & (1U << 18)) ? "/1g" : "",
+           vmx_caps.apicv ? "APICv" : "emulated", vmx_caps.pin_controls,
            vmx_caps.proc_controls, vmx_caps.proc2_controls, vmx_caps.exit_controls,
            vmx_caps.entry_controls);
     return &vmx_ops;
@@ -571,13 +643,20 @@ static void vmcs_write_start_state(struct vmx_vcpu *vx, const struct hvm_start_s
     vmwrite(VMCS_GUEST_ACTIVITY_STATE, VMX_ACTIVITY_ACTIVE);
     vmwrite(VMCS_GUEST_PENDING_DEBUG_EXCEPTIONS, 0);
     vmwrite(VMCS_ENTRY_INTERRUPTION_INFO, 0);
-    vx->proc_controls = vmx_caps.proc_controls; /* no interrupt window */
+    vx->proc_controls = vmx_caps.proc_controls; /* no interrupt or NMI window */
     vmwrite(VMCS_PROC_CONTROLS, vx->proc_controls);
     hvm_interrupt_window_reset(vx->arch.vcpu);
+    if (vmx_caps.apicv) {
+        /* The vLAPIC lives on across a new start state: SVI and RVI say
+         * what its page holds. */
+        int isr = vlapic_highest_isr(&vx->arch.vlapic), irr = vlapic_highest_irr(&vx->arch.vlapic);
+        vmwrite(VMCS_GUEST_INTERRUPT_STATUS,
+                (uint64_t)(isr < 0 ? 0 : isr) << VMX_GUEST_INTERRUPT_STATUS_SVI_SHIFT |
+                    (uint64_t)(irr < 0 ? 0 : irr));
+    }
 
     hvm_start_state_gprs(&vx->arch.gprs, start);
     vx->cr2 = 0;
-    vx->cr8 = 0;
     memset(vx->dr, 0, sizeof(vx->dr));
     vx->dr6 = 0;
     __atomic_fetch_and(&vx->entry_work, ~VMX_WORK_EVENT, __ATOMIC_RELAXED);
@@ -608,6 +687,15 @@ static bool vmcs_write_initial(struct vmx_vcpu *vx)
     ok &= vmwrite_checked(VMCS_LINK_POINTER, VMX_LINK_POINTER_NONE);
     ok &= vmwrite_checked(VMCS_CR0_GUEST_HOST_MASK, vmx_caps.guest_cr0_mask);
     ok &= vmwrite_checked(VMCS_CR4_GUEST_HOST_MASK, vmx_caps.guest_cr4_mask);
+    if (vmx_caps.apicv) { /* see the top of this file */
+        ok &= vmwrite_checked(VMCS_VIRTUAL_APIC_ADDRESS, vx->arch.vlapic_page_phys);
+        ok &= vmwrite_checked(VMCS_TPR_THRESHOLD, 0);
+        ok &= vmwrite_checked(VMCS_EOI_EXIT_BITMAP0, 0);
+        ok &= vmwrite_checked(VMCS_EOI_EXIT_BITMAP1, 0);
+        ok &= vmwrite_checked(VMCS_EOI_EXIT_BITMAP2, 0);
+        ok &= vmwrite_checked(VMCS_EOI_EXIT_BITMAP3, 0);
+        ok &= vmwrite_checked(VMCS_GUEST_INTERRUPT_STATUS, 0);
+    }
 
     /* Host state that is the same on every CPU. */
     ok &= vmwrite_checked(VMCS_HOST_CS_SELECTOR, X86_SEL_CODE64);
@@ -633,6 +721,7 @@ static bool vmcs_write_initial(struct vmx_vcpu *vx)
 
 static void vcpu_free(struct vmx_vcpu *vx)
 {
+    hvm_vcpu_lapic_teardown(&vx->arch);
     if (vx->arch.control_phys)
         mm_free_pages(vx->arch.control_phys, 0);
     if (vx->arch.xsave_area)
@@ -669,6 +758,11 @@ static int vmx_vcpu_init(struct vcpu *v)
 
     *(uint32_t *)vx->arch.control = vmx_caps.revision;
     v->arch = &vx->arch; /* the neutral policy's per-vCPU state is reachable */
+    if (hvm_vcpu_lapic_init(v)) { /* before the VMCS: its virtual-APIC page */
+        v->arch = NULL;
+        vcpu_free(vx);
+        return -XC_ENOMEM;
+    }
     struct vmcs_borrow borrow;
     bool ok = vmclear(vmcs) && vmcs_borrow(vx, &borrow);
     if (ok) {
@@ -694,6 +788,7 @@ static void vmx_vcpu_teardown(struct vcpu *v)
          * CPU may still write back would corrupt memory: keep it. */
         printk("vmx: vCPU %u torn down while its VMCS is active on cpu %d: frames kept\n", v->id,
                vx->active_cpu);
+        timer_kill(&vx->arch.vlapic_timer); /* the page stays with the VMCS */
         v->arch = NULL;
         return;
     }
@@ -810,6 +905,50 @@ static void vmx_inject_interrupt(struct vcpu *v, uint8_t vector)
     vmwrite(VMCS_ENTRY_INTERRUPTION_INFO,
             vector | (VMX_INTERRUPTION_TYPE_EXTERNAL << VMX_INTERRUPTION_TYPE_SHIFT) |
                 VMX_INTERRUPTION_VALID);
+}
+
+/* NMIs (virtual NMIs: see the top of this file). Injection needs no
+ * blocking by NMI, STI or MOV SS (SDM 26.3.1.5) and no other event. */
+static bool vmx_nmi_deliverable(struct vcpu *v)
+{
+    (void)v;
+    if (vmread(VMCS_ENTRY_INTERRUPTION_INFO) & VMX_INTERRUPTION_VALID)
+        return false;
+    return !(vmread(VMCS_GUEST_INTERRUPTIBILITY) &
+             (VMX_INTERRUPTIBILITY_STI | VMX_INTERRUPTIBILITY_MOV_SS | VMX_INTERRUPTIBILITY_NMI));
+}
+
+static void vmx_inject_nmi(struct vcpu *v)
+{
+    (void)v;
+    vmwrite(VMCS_ENTRY_INTERRUPTION_INFO,
+            VMX_X86_VECTOR_NMI | (VMX_INTERRUPTION_TYPE_NMI << VMX_INTERRUPTION_TYPE_SHIFT) |
+                VMX_INTERRUPTION_VALID);
+}
+
+/* NMI-window exiting: an exit before the first instruction at which there
+ * is no virtual-NMI blocking (nor STI or MOV-SS blocking). */
+static void vmx_nmi_window(struct vcpu *v, bool open)
+{
+    struct vmx_vcpu *vx = vmx_vcpu_of(v);
+    uint32_t controls = open ? vx->proc_controls | VMX_PROC_NMI_WINDOW_EXITING
+                             : vx->proc_controls & ~VMX_PROC_NMI_WINDOW_EXITING;
+    if (controls == vx->proc_controls)
+        return;
+    vx->proc_controls = controls;
+    vmwrite(VMCS_PROC_CONTROLS, controls);
+}
+
+/* Virtual-interrupt delivery: RVI := max(RVI, @highest_irr); VM entry then
+ * evaluates it against VPPR (SDM 26.3.2.5) and the CPU delivers it. */
+static void vmx_update_rvi(struct vcpu *v, uint8_t highest_irr)
+{
+    (void)v;
+    uint64_t status = vmread(VMCS_GUEST_INTERRUPT_STATUS);
+    if ((status & VMX_GUEST_INTERRUPT_STATUS_RVI_MASK) >= highest_irr)
+        return;
+    vmwrite(VMCS_GUEST_INTERRUPT_STATUS,
+            (status & ~(uint64_t)VMX_GUEST_INTERRUPT_STATUS_RVI_MASK) | highest_irr);
 }
 
 /* Interrupt-window exiting: an exit before the first instruction at which
@@ -961,7 +1100,7 @@ static void vmx_vcpu_run(struct vcpu *v)
         if (__builtin_expect(vx->entry_work != 0, 0))
             vmx_do_entry_work(vx);
         if (next == VMX_NEXT_RECHECK)
-            hvm_deliver_upcall(v);
+            hvm_deliver_interrupts(v);
         int result = vmx_enter(&vx->arch.gprs, &vx->host_rsp, vx->arch.launched);
         if (__builtin_expect(result != VMX_ENTER_EXITED, 0)) {
             entry_failed(vx, result);
@@ -995,5 +1134,10 @@ static struct hvm_ops vmx_ops = {
     .interrupt_deliverable = vmx_interrupt_deliverable,
     .inject_interrupt = vmx_inject_interrupt,
     .interrupt_window = vmx_interrupt_window,
+    .nmi_deliverable = vmx_nmi_deliverable,
+    .inject_nmi = vmx_inject_nmi,
+    .nmi_window = NULL,                  /* set by vmx_probe() */
+    .virtual_interrupt_delivery = false, /* set by vmx_probe() */
+    .update_rvi = NULL,                  /* set by vmx_probe() */
     .vcpu_set_start_state = vmx_vcpu_set_start_state,
 };

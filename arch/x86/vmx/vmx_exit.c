@@ -13,10 +13,11 @@
  * this one with an IPI; the IPI is a VM exit for an external interrupt, or
  * one right after the next entry if it arrived while interrupts were off
  * here. So the checks run after those exits only (VMX_NEXT_RECHECK), and a
- * CPUID or an MSR access goes straight back in. The event-channel upcall is
- * part of those checks (hvm_deliver_upcall, hvm/upcall.c): it becomes
- * pending only in the same ways, plus the interrupt-window exit we ask for
- * when the guest could not take it, which re-checks too.
+ * CPUID or an MSR read goes straight back in. Interrupt delivery (NMI,
+ * upcall, vLAPIC) is part of those checks (hvm_deliver_interrupts,
+ * hvm/interrupts.c): something becomes pending only in the same ways, or by
+ * a WRMSR to the vLAPIC or a MOV to CR8 (both re-check), plus the interrupt-
+ * and NMI-window exits we ask for when the guest could not take it.
  *
  * Events in flight. An exit can interrupt the delivery of an event through
  * the guest's IDT (an EPT violation while pushing the frame, say). The CPU
@@ -176,10 +177,10 @@ static __attribute__((noinline)) enum hvm_result cr_access(struct vmx_vcpu *vx)
             value = (uint32_t)value; /* 32-bit operand outside 64-bit mode */
         if (cr == 0 || cr == 4)
             return hvm_handle_cr_write(v, cr, value, vmx_cr_apply);
-        if (cr == 8) {
+        if (cr == 8) { /* only without a TPR shadow: the vLAPIC's TPR */
             if (value & ~VMX_X86_CR8_MASK)
                 return inject(vx, HVM_EXC_GP); /* reserved bits */
-            vx->cr8 = value;
+            hvm_vcpu_lapic_set_cr8(v, value);
             return HVM_ADVANCE;
         }
         if (cr == 3) { /* only if the CPU forces CR3-load exiting on */
@@ -192,7 +193,7 @@ static __attribute__((noinline)) enum hvm_result cr_access(struct vmx_vcpu *vx)
     }
     case VMX_CR_ACCESS_MOV_FROM_CR:
         if (cr == 8) {
-            gpr_write(vx, reg, vx->cr8);
+            gpr_write(vx, reg, hvm_vcpu_lapic_tpr(v) >> 4);
             return HVM_ADVANCE;
         }
         if (cr == 3) { /* only if the CPU forces CR3-store exiting on */
@@ -268,6 +269,11 @@ static __attribute__((noinline)) enum hvm_result ept_violation(struct vmx_vcpu *
                              (qualification & VMX_EPT_QUAL_FETCH) != 0);
     if (result == HVM_STOP)
         return result;
+    /* An IRET that faulted has not unblocked NMIs after all (SDM 27.2.3). */
+    if (vmx_caps.virtual_nmis && (qualification & VMX_EPT_QUAL_NMI_UNBLOCKING) &&
+        !(vmread(VMCS_IDT_VECTORING_INFO) & VMX_INTERRUPTION_VALID))
+        vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+                vmread(VMCS_GUEST_INTERRUPTIBILITY) | VMX_INTERRUPTIBILITY_NMI);
     reinject_vectoring_event();
     /* There is no instruction length to step over a faulting access: the
      * instruction runs again (now mapped) or takes the queued exception. */
@@ -388,8 +394,11 @@ static inline enum vmx_next handle_exit(struct vmx_vcpu *vx)
         reinject_vectoring_event();
         return VMX_NEXT_RECHECK;
     case VMX_EXIT_REASON_INTERRUPT_WINDOW:
-        /* The guest can take the upcall now: the re-check delivers it. */
+        /* The guest can take an interrupt now: the re-check delivers it. */
         hvm_interrupt_window_exit(v);
+        return VMX_NEXT_RECHECK;
+    case VMX_EXIT_REASON_NMI_WINDOW:
+        hvm_nmi_window_exit(v);
         return VMX_NEXT_RECHECK;
     case VMX_EXIT_REASON_HLT:
         result = hvm_handle_hlt(v);
@@ -413,6 +422,8 @@ static inline enum vmx_next handle_exit(struct vmx_vcpu *vx)
         break;
     case VMX_EXIT_REASON_WRMSR:
         result = wrmsr_exit(vx);
+        if (hvm_msr_is_lapic((uint32_t)vx->arch.gprs.rcx))
+            next = VMX_NEXT_RECHECK; /* EOI, TPR, ICR, timer: deliver what follows */
         break;
     case VMX_EXIT_REASON_XSETBV:
         result = hvm_handle_xsetbv(v);
@@ -422,6 +433,7 @@ static inline enum vmx_next handle_exit(struct vmx_vcpu *vx)
         break;
     case VMX_EXIT_REASON_CR_ACCESS:
         result = cr_access(vx);
+        next = VMX_NEXT_RECHECK; /* a MOV to CR8 may unmask a vLAPIC vector */
         break;
     case VMX_EXIT_REASON_INIT:
     case VMX_EXIT_REASON_SIPI:
@@ -486,6 +498,6 @@ bool vmx_exit_handle(struct vmx_vcpu *vx)
     if (__builtin_expect(vx->entry_work != 0, 0))
         vmx_do_entry_work(vx);
     if (next == VMX_NEXT_RECHECK)
-        hvm_deliver_upcall(vx->arch.vcpu);
+        hvm_deliver_interrupts(vx->arch.vcpu);
     return true;
 }

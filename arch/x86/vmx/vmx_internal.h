@@ -102,6 +102,10 @@ struct vmx_caps {
     bool invvpid_single;      /* else all-context */
     bool load_pat;            /* the VMCS switches IA32_PAT: the guest owns it */
     bool nx;                  /* the guest may set EFER.NXE */
+    /* TPR shadow, virtualize x2APIC mode, APIC-register virtualization and
+     * virtual-interrupt delivery, all four on (else none: CR8 exits). */
+    bool apicv;
+    bool virtual_nmis;        /* virtual NMIs and NMI-window exiting */
     uint64_t msr_bitmap_phys; /* shared by every VMCS: read-only after probe */
 };
 extern struct vmx_caps vmx_caps;
@@ -135,14 +139,14 @@ struct vmx_vcpu {
      * test of this word is all an entry pays when there is nothing to do. */
     uint32_t entry_work;
     /* Primary processor-based controls as last written: the base value, plus
-     * interrupt-window exiting while an upcall waits for the guest's IF. */
+     * interrupt-window exiting while an interrupt waits for the guest's IF,
+     * and NMI-window exiting while an NMI waits for its NMI blocking. */
     uint32_t proc_controls;
     struct hvm_start_state start;     /* VMX_WORK_RESET: PVH entry or VCPUOP_initialise */
     uint32_t event_info, event_error; /* VMX_WORK_EVENT: inject_exception() */
     enum vmx_next next;               /* set by vmx_exit_handle() when it returns false */
     /* Guest registers VMX does not switch, kept while off the CPU. */
     uint64_t cr2;
-    uint64_t cr8; /* the task priority the guest wrote to CR8; it reaches no APIC */
     uint64_t dr[4], dr6;
 };
 _Static_assert(sizeof(struct vmx_vcpu) <= 4096, "struct vmx_vcpu fits a frame");

@@ -282,6 +282,63 @@ upcall_entry:
         popq    %rax
         iretq
 
+/* ---- External interrupts 32-255 ------------------------------------------------
+ * One stub per vector pushes the vector and joins interrupt_common, which
+ * saves the registers a C call may clobber and calls runtime_interrupt()
+ * (runtime.c), the dispatcher to the handlers guests hook. Whether to EOI
+ * is the handler's business: the dispatcher does not know where the vector
+ * came from. runtime.c points every vector but the ring-3 return's at these
+ * (upcall_setup() then takes UPCALL_VECTOR for upcall_entry) and finds
+ * vector v's stub at interrupt_stubs + (v - 32) * INTERRUPT_STUB_BYTES: the
+ * .org makes the assembler refuse a stub that outgrows its slot. The CPU
+ * aligned RSP to 16 and pushed 5 quadwords; the vector and 9 registers make
+ * 15, so one more quadword keeps the call 16-byte aligned. */
+#define INTERRUPT_STUB_BYTES 16
+        .altmacro
+        .macro  INTERRUPT_STUB vector
+        .org    interrupt_stubs + (\vector - 32) * INTERRUPT_STUB_BYTES
+        pushq   $\vector
+        jmp     interrupt_common
+        .endm
+
+        .text
+        .p2align 4
+        .globl interrupt_stubs
+interrupt_stubs:
+        .set    vec, 32
+        .rept   224
+        INTERRUPT_STUB %vec
+        .set    vec, vec + 1
+        .endr
+        .noaltmacro
+
+interrupt_common:
+        pushq   %rax
+        pushq   %rcx
+        pushq   %rdx
+        pushq   %rsi
+        pushq   %rdi
+        pushq   %r8
+        pushq   %r9
+        pushq   %r10
+        pushq   %r11
+        movq    72(%rsp), %rdi          /* the vector */
+        subq    $8, %rsp
+        cld
+        call    runtime_interrupt
+        addq    $8, %rsp
+        popq    %r11
+        popq    %r10
+        popq    %r9
+        popq    %r8
+        popq    %rdi
+        popq    %rsi
+        popq    %rdx
+        popq    %rcx
+        popq    %rax
+        addq    $8, %rsp                /* the vector */
+        iretq
+
 /* ---- Tables and stacks --------------------------------------------------------- */
         .data
         .p2align 4

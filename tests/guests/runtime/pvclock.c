@@ -76,3 +76,51 @@ void spin_until_ns(uint64_t deadline_ns)
         __asm__ volatile("pause");
     }
 }
+
+/* This vCPU's current scale: ns = ((ticks << shift) * mul) >> 32. */
+static void tsc_scale(uint32_t *mul, int8_t *shift)
+{
+    volatile struct vcpu_time_info *t = &this_vcpu_info()->time;
+    uint32_t version;
+    do {
+        version = t->version;
+        __asm__ volatile("" : : : "memory");
+        *mul = t->tsc_to_system_mul;
+        *shift = t->tsc_shift;
+        __asm__ volatile("" : : : "memory");
+    } while ((version & 1) != 0 || version != t->version);
+}
+
+uint64_t tsc_ticks_to_ns(uint64_t ticks)
+{
+    uint32_t mul;
+    int8_t shift;
+    tsc_scale(&mul, &shift);
+    if (shift < 0) {
+        ticks >>= -shift;
+    } else {
+        ticks <<= shift;
+    }
+    return (uint64_t)(((unsigned __int128)ticks * mul) >> FIXED_POINT_SHIFT);
+}
+
+uint64_t ns_to_tsc_ticks(uint64_t ns)
+{
+    uint32_t mul;
+    int8_t shift;
+    tsc_scale(&mul, &shift);
+    if (mul == 0) {
+        return 0;
+    }
+    /* (ns << 32) / mul, rounded up so that the ticks cover at least @ns, in
+     * two 64-bit divisions (no 128-bit division without libgcc). */
+    uint64_t remainder = ns % mul;
+    uint64_t ticks =
+        ((ns / mul) << FIXED_POINT_SHIFT) + ((remainder << FIXED_POINT_SHIFT) + mul - 1) / mul;
+    if (shift < 0) {
+        ticks <<= -shift;
+    } else {
+        ticks >>= shift;
+    }
+    return ticks;
+}

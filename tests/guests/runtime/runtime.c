@@ -24,10 +24,13 @@ extern const uint64_t exception_stub_table[32];
 extern uint64_t gdt_tss[2];
 extern char user_return_entry[];
 extern char kernel_stack_top[];
+extern char interrupt_stubs[];
 
 #define GDT_KERNEL_CS 0x08
 #define GDT_TSS 0x28
 #define USER_RETURN_VECTOR 0x80
+#define INTERRUPT_STUB_BYTES 16 /* entry.S: the stubs' spacing */
+#define NMI_VECTOR 2
 #define IDT_INTERRUPT_GATE 0x8e      /* present, DPL 0, 64-bit interrupt gate */
 #define IDT_USER_INTERRUPT_GATE 0xee /* the same with DPL 3: int $0x80 from ring 3 */
 #define TSS_TYPE_AVAILABLE 0x9
@@ -481,6 +484,11 @@ static void setup_descriptor_tables(void)
     for (unsigned int v = 0; v < 32; v++) {
         idt_set(v, exception_stub_table[v], IDT_INTERRUPT_GATE);
     }
+    for (unsigned int v = FIRST_EXTERNAL_VECTOR; v < ARRAY_SIZE(idt); v++) {
+        uint64_t stub = (uint64_t)(uintptr_t)interrupt_stubs +
+                        (v - FIRST_EXTERNAL_VECTOR) * INTERRUPT_STUB_BYTES;
+        idt_set(v, stub, IDT_INTERRUPT_GATE);
+    }
     idt_set(USER_RETURN_VECTOR, (uint64_t)(uintptr_t)user_return_entry, IDT_USER_INTERRUPT_GATE);
     struct descriptor_pointer idtr = {sizeof(idt) - 1, (uint64_t)(uintptr_t)idt};
     __asm__ volatile("lidt %0" : : "m"(idtr));
@@ -507,10 +515,21 @@ struct exception_frame {
     uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
 };
 
+static void (*nmi_handler)(void);
+
+void nmi_set_handler(void (*fn)(void))
+{
+    nmi_handler = fn;
+}
+
 void runtime_exception(struct exception_frame *frame);
 
 void runtime_exception(struct exception_frame *frame)
 {
+    if (frame->vector == NMI_VECTOR && nmi_handler != NULL) {
+        nmi_handler();
+        return;
+    }
     if (fault_fixup_rip != 0) {
         /* A safe_* function expected this: resume at its recovery label. */
         frame->rip = fault_fixup_rip;
@@ -522,6 +541,37 @@ void runtime_exception(struct exception_frame *frame)
     printf("guest exception %lu at 0x%lx error 0x%lx\n", (unsigned long)frame->vector,
            (unsigned long)frame->rip, (unsigned long)frame->error);
     shutdown(SHUTDOWN_crash);
+}
+
+/* ---- External interrupts --------------------------------------------------------- */
+
+static interrupt_handler_fn interrupt_handlers[256];
+
+void interrupt_set_handler(unsigned int vector, interrupt_handler_fn fn)
+{
+    if (vector >= FIRST_EXTERNAL_VECTOR && vector < ARRAY_SIZE(interrupt_handlers)) {
+        __atomic_store_n(&interrupt_handlers[vector], fn, __ATOMIC_SEQ_CST);
+    }
+}
+
+void runtime_interrupt(uint64_t vector);
+
+/* Called from interrupt_common (entry.S) with interrupts off. */
+void runtime_interrupt(uint64_t vector)
+{
+    interrupt_handler_fn fn = __atomic_load_n(&interrupt_handlers[vector & 0xff], __ATOMIC_SEQ_CST);
+    if (fn != NULL) {
+        fn((unsigned int)vector);
+        return;
+    }
+    char what[64];
+    snprintf(what, sizeof(what), "no interrupt on unhooked vector %lu (vcpu %u)",
+             (unsigned long)vector, this_vcpu_id());
+    check(false, what);
+    /* Only a LAPIC interrupt is in service, and only then does it need an EOI. */
+    if (lapic_vector_bit(X2APIC_ISR0, (uint8_t)vector)) {
+        lapic_eoi();
+    }
 }
 
 /* ---- Test report ------------------------------------------------------------------ */

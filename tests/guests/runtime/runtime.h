@@ -15,7 +15,10 @@
  * For the scheduling tests: shared_info and system time (pvclock.c), event
  * channels, the upcall on Xen's callback vector and the ways to sleep until
  * an event (events.c), and secondary vCPUs started with VCPUOP_initialise
- * and VCPUOP_up, each on its own stack (smp.c). */
+ * and VCPUOP_up, each on its own stack (smp.c).
+ *
+ * For the virtual x2APIC tests: handlers for external-interrupt vectors
+ * 32-255 (entry.S, runtime.c) and the x2APIC MSRs' names. */
 #ifndef GUEST_RUNTIME_H
 #define GUEST_RUNTIME_H
 
@@ -163,6 +166,10 @@ volatile struct vcpu_info *this_vcpu_info(void);
 uint64_t system_time_ns(void);
 /* Spins until system time reaches @deadline_ns. */
 void spin_until_ns(uint64_t deadline_ns);
+/* The TSC ticks in @ns nanoseconds and back, by this vCPU's pvclock scale
+ * (for IA32_TSC_DEADLINE, and to turn TSC deltas into time). */
+uint64_t ns_to_tsc_ticks(uint64_t ns);
+uint64_t tsc_ticks_to_ns(uint64_t ticks);
 
 /* ---- Event channels and vCPU timers (runtime/events.c) --------------------------- */
 
@@ -225,6 +232,88 @@ static inline void irq_disable(void)
 void runtime_idt_set_interrupt(unsigned int vector, uint64_t handler);
 /* Loads the runtime's IDT on a secondary vCPU. */
 void runtime_load_idt(void);
+
+/* ---- External interrupts and the local APIC (runtime.c) ------------------------- */
+
+/* Every vector from 32 to 255 has a stub (entry.S) that calls the handler
+ * hooked here with the vector, interrupts off; an interrupt nobody hooked
+ * fails a check (and is EOI'd if the local APIC has it in service). The
+ * upcall vector keeps its own entry once upcall_setup() ran, and 0x80 is
+ * the ring-3 return. Handlers are shared by all vCPUs; a LAPIC interrupt's
+ * handler sends the EOI itself (lapic_eoi()), or leaves the vector in
+ * service on purpose. */
+#define FIRST_EXTERNAL_VECTOR 32
+typedef void (*interrupt_handler_fn)(unsigned int vector);
+void interrupt_set_handler(unsigned int vector, interrupt_handler_fn fn);
+/* Runs @fn on an NMI (vector 2) instead of reporting it and crashing. */
+void nmi_set_handler(void (*fn)(void));
+
+/* The x2APIC as MSRs (SDM vol. 3, 11.12; the register of MMIO offset o is
+ * MSR 0x800 + o / 16). */
+#define LAPIC_MSR_APIC_BASE 0x1bu
+#define LAPIC_BASE_BSP (1ull << 8)
+#define LAPIC_BASE_X2APIC (1ull << 10)
+#define LAPIC_BASE_ENABLE (1ull << 11)
+#define LAPIC_MSR_TSC_DEADLINE 0x6e0u
+#define X2APIC_ID 0x802u
+#define X2APIC_VERSION 0x803u
+#define X2APIC_TPR 0x808u
+#define X2APIC_PPR 0x80au
+#define X2APIC_EOI 0x80bu
+#define X2APIC_LDR 0x80du
+#define X2APIC_SVR 0x80fu
+#define X2APIC_ISR0 0x810u /* 8 registers of 32 vectors each */
+#define X2APIC_TMR0 0x818u
+#define X2APIC_IRR0 0x820u
+#define X2APIC_ESR 0x828u
+#define X2APIC_ICR 0x830u
+#define X2APIC_LVT_TIMER 0x832u
+#define X2APIC_LVT_LINT0 0x835u
+#define X2APIC_LVT_ERROR 0x837u
+#define X2APIC_TIMER_INITIAL 0x838u
+#define X2APIC_TIMER_CURRENT 0x839u
+#define X2APIC_TIMER_DIVIDE 0x83eu
+#define X2APIC_SELF_IPI 0x83fu
+
+#define LAPIC_SVR_ENABLE (1u << 8)
+#define LAPIC_LVT_MASKED (1u << 16)
+#define LAPIC_LVT_TIMER_ONESHOT (0u << 17)
+#define LAPIC_LVT_TIMER_PERIODIC (1u << 17)
+#define LAPIC_LVT_TIMER_TSC_DEADLINE (2u << 17)
+#define LAPIC_TIMER_DIVIDE_1 0xbu /* TDCR encodings: bits 3, 1:0 */
+#define LAPIC_TIMER_DIVIDE_16 0x3u
+#define LAPIC_ICR_LOWEST (1u << 8)
+#define LAPIC_ICR_NMI (4u << 8)
+#define LAPIC_ICR_LOGICAL (1u << 11)
+#define LAPIC_ICR_SELF (1u << 18)
+#define LAPIC_ICR_ALL (2u << 18)
+#define LAPIC_ICR_ALL_BUT_SELF (3u << 18)
+#define LAPIC_ICR_BROADCAST 0xffffffffu /* destination: every x2APIC */
+#define LAPIC_ESR_SEND_ILLEGAL_VECTOR (1u << 5)
+#define LAPIC_ESR_RECEIVE_ILLEGAL_VECTOR (1u << 6)
+#define LAPIC_CPUID1_ECX_X2APIC (1u << 21)
+#define LAPIC_CPUID1_ECX_TSC_DEADLINE (1u << 24)
+
+/* Inline: an interrupt handler's EOI should cost the WRMSR and nothing else. */
+static inline void lapic_eoi(void)
+{
+    __asm__ volatile("wrmsr" : : "c"(X2APIC_EOI), "a"(0), "d"(0) : "memory");
+}
+static inline void lapic_self_ipi(uint8_t vector)
+{
+    __asm__ volatile("wrmsr" : : "c"(X2APIC_SELF_IPI), "a"((uint32_t)vector), "d"(0) : "memory");
+}
+/* ICR: @destination (x2APIC id, or cluster << 16 | bitmap with LAPIC_ICR_LOGICAL) in the high
+ * half, @command (vector, mode, shorthand) in the low one. */
+static inline void lapic_send_ipi(uint32_t destination, uint32_t command)
+{
+    wrmsr(X2APIC_ICR, (uint64_t)destination << 32 | command);
+}
+/* Bit @vector of the 256-bit ISR, TMR or IRR starting at MSR @first. */
+static inline bool lapic_vector_bit(uint32_t first, uint8_t vector)
+{
+    return (rdmsr(first + vector / 32) >> (vector % 32)) & 1;
+}
 
 /* ---- Secondary vCPUs (runtime/smp.c) -------------------------------------------- */
 

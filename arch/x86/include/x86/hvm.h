@@ -19,7 +19,9 @@
 #include <stdint.h>
 
 #include "core/domain.h"
+#include "core/timer.h"
 #include "x86/hvm_gprs.h"
+#include "x86/vlapic.h"
 #include "lib/spinlock.h"
 
 /* Saved and restored by the back ends' entry/exit code; offsets in
@@ -81,7 +83,19 @@ struct arch_vcpu {
     void *xsave_area;      /* its x87/SSE/AVX state while not on a CPU (one page) */
     bool fpu_initialised;  /* xsave_area holds a valid image (set by hvm_vcpu_load) */
     bool hypercall_changed_state; /* the last hypercall's state_changed (see arch.h) */
-    bool interrupt_window;        /* hvm_deliver_upcall() asked the back end for one */
+    bool interrupt_window;        /* hvm_deliver_interrupts() asked the back end for one */
+    bool nmi_window;              /* ... and for an NMI window (back ends that have one) */
+    bool nmi_pending;             /* an NMI IPI waits for delivery (atomic; any CPU sets it) */
+    /* The vLAPIC's IRR may hold a bit (atomic): set after anything that can
+     * set one, before the kick; cleared by hvm_deliver_interrupts() only
+     * when it finds IRR empty. So an entry with nothing pending pays no look
+     * into the vLAPIC. (Next to the two above: one test covers all three.) */
+    bool vlapic_irr_hint;
+    /* The virtual local APIC (hvm/vcpu_lapic.c): its register page (also the
+     * VMX virtual-APIC page), and the core timer its timer runs on. */
+    struct vlapic vlapic;
+    uint64_t vlapic_page_phys;
+    struct timer vlapic_timer;
     /* MSRs the CPU does not switch for us (VMX) or that live outside the VMCB. */
     uint64_t msr_star, msr_lstar, msr_cstar, msr_sfmask, msr_kernel_gs_base, msr_tsc_aux;
     uint64_t back_end[8];  /* scratch for the back end */
@@ -119,8 +133,8 @@ struct hvm_ops {
     /* An exception (vector < 32) for the next entry. */
     void (*inject_exception)(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
 
-    /* Interrupts for the guest (hvm_deliver_upcall), on the vCPU's own CPU in
-     * its run loop, interrupts off, control structure current. */
+    /* Interrupts for the guest (hvm_deliver_interrupts), on the vCPU's own CPU
+     * in its run loop, interrupts off, control structure current. */
     /* True if the guest would take an external interrupt at the next entry:
      * RFLAGS.IF set, no STI or MOV-SS shadow, no event already queued. */
     bool (*interrupt_deliverable)(struct vcpu *v);
@@ -129,8 +143,26 @@ struct hvm_ops {
     void (*inject_interrupt)(struct vcpu *v, uint8_t vector);
     /* Asks for (@open) or cancels an exit as soon as the guest can take an
      * interrupt; that exit goes through the run loop's re-check. Called only
-     * by hvm/upcall.c, which remembers the state (arch_vcpu.interrupt_window). */
+     * by hvm/interrupts.c, which remembers the state (arch_vcpu.interrupt_window). */
     void (*interrupt_window)(struct vcpu *v, bool open);
+    /* True if an NMI could be injected at the next entry: the guest is not
+     * blocking NMIs (still in an NMI handler), no STI/MOV-SS shadow, no event
+     * already queued. */
+    bool (*nmi_deliverable)(struct vcpu *v);
+    /* Queues an NMI for the next entry (only when nmi_deliverable() said so)
+     * and starts tracking the guest's NMI blocking until its IRET. */
+    void (*inject_nmi)(struct vcpu *v);
+    /* Asks for (@open) or cancels an exit as soon as the guest could take an
+     * NMI. NULL: the back end has no such exit; the interrupt window serves. */
+    void (*nmi_window)(struct vcpu *v, bool open);
+    /* Virtual-interrupt delivery (VMX APICv): the CPU itself delivers the
+     * vLAPIC's vectors from the register page, respecting PPR and RFLAGS.IF,
+     * and virtualizes TPR, EOI and self-IPI writes. Then, before an entry,
+     * software only raises the requesting virtual interrupt to at least
+     * @highest_irr (update_rvi); without it update_rvi is NULL and
+     * hvm/interrupts.c injects vLAPIC vectors itself. */
+    bool virtual_interrupt_delivery;
+    void (*update_rvi)(struct vcpu *v, uint8_t highest_irr);
 
     /* Installs a checked VCPUOP_initialise state (x86/vcpu_context.h) for the
      * next entry; the vCPU is not running. */
@@ -173,16 +205,46 @@ enum hvm_result hvm_handle_p2m_fault(struct vcpu *v, uint64_t gpa, bool write, b
 enum hvm_result hvm_handle_fatal(struct vcpu *v, const char *what);
 
 /* Before an entry that follows a change of state (the run loops' re-check
- * path; interrupts off, control structure current): delivers the event-
- * channel upcall if the core has one for @v and the guest can take it now,
- * else opens the interrupt window so that it is asked again as soon as it
- * can (see arch.h, core_vcpu_upcall_vector). */
-void hvm_deliver_upcall(struct vcpu *v);
+ * path; interrupts off, control structure current): delivers what is
+ * pending for @v - an NMI, the event-channel upcall (arch.h,
+ * core_vcpu_upcall_vector), the vLAPIC's vectors - as far as the guest can
+ * take them now, and opens the interrupt (or NMI) window for the rest, so
+ * that it is asked again as soon as it can (policy: hvm/interrupts.c). */
+void hvm_deliver_interrupts(struct vcpu *v);
 /* The back end's interrupt-window exit: closes the window (the re-check
  * that follows opens it again if still needed). */
 void hvm_interrupt_window_exit(struct vcpu *v);
-/* A start state was written and the back end closed the window with it. */
+/* The same for the NMI window. */
+void hvm_nmi_window_exit(struct vcpu *v);
+/* A start state was written and the back end closed both windows with it. */
 void hvm_interrupt_window_reset(struct vcpu *v);
+
+/* ---- The virtual local APIC of a vCPU (hvm/vcpu_lapic.c) ------------------ */
+
+/* RDMSR/WRMSR of @msr go to the vLAPIC model: 0x800..0x8ff and
+ * IA32_TSC_DEADLINE. A WRMSR of one of them makes the back end re-check
+ * before the next entry (a new EOI, TPR, ICR or timer state). */
+static inline bool hvm_msr_is_lapic(uint32_t msr)
+{
+    return msr - VLAPIC_MSR_FIRST <= VLAPIC_MSR_LAST - VLAPIC_MSR_FIRST ||
+           msr == VLAPIC_MSR_TSC_DEADLINE;
+}
+/* Something may have set a bit in @v's vLAPIC IRR (see vlapic_irr_hint). */
+static inline void hvm_vcpu_lapic_hint(struct vcpu *v)
+{
+    __atomic_store_n(&v->arch->vlapic_irr_hint, true, __ATOMIC_SEQ_CST);
+}
+/* Gives @v (v->arch set, not yet running) its vLAPIC: register page and
+ * timer. 0 or -XC_ENOMEM. The back end calls it from vcpu_init, before it
+ * needs vlapic_page_phys. */
+int hvm_vcpu_lapic_init(struct vcpu *v);
+/* Stops the timer (waits for its callback) and frees the page. Harmless
+ * if init failed or never ran. */
+void hvm_vcpu_lapic_teardown(struct arch_vcpu *a);
+/* The guest's TPR (bits 7:4 are CR8), and a write of it as MOV to CR8
+ * does: @cr8 already checked to be 0..15. */
+uint8_t hvm_vcpu_lapic_tpr(struct vcpu *v);
+void hvm_vcpu_lapic_set_cr8(struct vcpu *v, uint64_t cr8);
 
 /* The guest's IA32_PAT as last written (0: never written). */
 uint64_t *hvm_vcpu_pat(struct vcpu *v);

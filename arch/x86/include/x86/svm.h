@@ -201,6 +201,7 @@ _Static_assert(sizeof(struct vmcb_segment) == 16, "VMCB segment layout");
 #define SVM_INTERCEPT1_CR0_SELECTIVE (1U << 5)
 #define SVM_INTERCEPT1_RDTSC (1U << 14)
 #define SVM_INTERCEPT1_CPUID (1U << 18)
+#define SVM_INTERCEPT1_IRET (1U << 20)
 #define SVM_INTERCEPT1_RSM (1U << 19)
 #define SVM_INTERCEPT1_INVD (1U << 22)
 #define SVM_INTERCEPT1_PAUSE (1U << 23)
@@ -281,6 +282,7 @@ _Static_assert(sizeof(struct vmcb_segment) == 16, "VMCB segment layout");
 #define SVM_EXIT_CR_WRITE(n) (0x010ULL + (n))
 #define SVM_EXIT_CR0_WRITE SVM_EXIT_CR_WRITE(0)
 #define SVM_EXIT_CR4_WRITE SVM_EXIT_CR_WRITE(4)
+#define SVM_EXIT_CR8_WRITE SVM_EXIT_CR_WRITE(8)
 #define SVM_EXIT_EXCEPTION(vector) (0x040ULL + (vector))
 #define SVM_EXIT_INTR 0x060ULL
 #define SVM_EXIT_NMI 0x061ULL
@@ -289,6 +291,7 @@ _Static_assert(sizeof(struct vmcb_segment) == 16, "VMCB segment layout");
 #define SVM_EXIT_VINTR 0x064ULL
 #define SVM_EXIT_CR0_SELECTIVE 0x065ULL
 #define SVM_EXIT_CPUID 0x072ULL
+#define SVM_EXIT_IRET 0x074ULL
 #define SVM_EXIT_INVD 0x076ULL
 #define SVM_EXIT_HLT 0x078ULL
 #define SVM_EXIT_INVLPGA 0x07aULL

@@ -161,6 +161,8 @@ struct vlapic {
     uint64_t timer_period_ns;    /* initial count x divisor, in ns; 0: stopped */
     uint64_t timer_deadline_ns;  /* next expiry armed, or 0 */
     uint64_t tsc_deadline;       /* IA32_TSC_DEADLINE as written, 0: disarmed */
+    uint32_t timer_initial;      /* the initial count the current count started from */
+    uint32_t timer_divisor;      /* the divide value (1..128) the current count runs at */
 };
 
 /* vlapic_rdmsr/vlapic_wrmsr results. */
@@ -175,14 +177,23 @@ void vlapic_init(struct vlapic *l, void *page, uint32_t id, const struct vlapic_
 
 /* RDMSR/WRMSR of @msr in 0x800..0x8ff or IA32_TSC_DEADLINE. A write that
  * changes what may be delivered (EOI, TPR, SVR, ICR, SELF_IPI, timer) has
- * taken effect when this returns; the caller then re-evaluates delivery. */
+ * taken effect when this returns; the caller then re-evaluates delivery.
+ * ICR writes reach ops->send_ipi only as well-formed requests: delivery
+ * modes 3 and 7 fault; a fixed/lowest-priority vector below 16, the INIT
+ * level de-assert form and shorthand self/all with a mode other than fixed
+ * send nothing (see hvm/vlapic.c for the SDM references). TDCR takes effect
+ * at the next TMICT write. IA32_TSC_DEADLINE writes outside TSC-deadline
+ * mode are ignored (no #GP), as the SDM specifies. */
 int vlapic_rdmsr(struct vlapic *l, uint32_t msr, uint64_t *value);
 int vlapic_wrmsr(struct vlapic *l, uint32_t msr, uint64_t value);
 
 /* Sets IRR bit @vector (from any CPU). Vectors 0-15 are illegal: they set
  * "receive illegal vector" in the pending errors instead (and raise the
  * error LVT if unmasked). Returns true if the bit was newly set. An APIC
- * that is software-disabled still accepts (as hardware does for IPIs). */
+ * that is software-disabled (SVR bit 8 clear) refuses fixed interrupts and
+ * returns false (SDM vol. 3, 11.4.7.2: it still responds to NMI, SMI, INIT
+ * and SIPI, which the glue handles without the IRR); bits already in IRR
+ * stay there and are still delivered. */
 bool vlapic_set_irq(struct vlapic *l, uint8_t vector);
 
 /* The processor priority (SDM 11.8.3.1): from TPR and the highest ISR. */
