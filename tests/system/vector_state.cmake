@@ -11,7 +11,7 @@ xencore_guest_image(guest-vector-state GUESTS vector_state DOMAINS
   "name=vsa,kernel=@vector_state@,memory=16M,cpus=0,cmdline=\"seed=1\""
   "name=vsb,kernel=@vector_state@,memory=16M,cpus=0,cmdline=\"seed=2\"")
 guest_done(VECTOR_DONE vsa vsb)
-set(VECTOR_REJECT --reject "mismatch" ${GUEST_REJECT} ${NO_CRASH})
+set(VECTOR_REJECT --reject "vector state mismatch" ${GUEST_REJECT} ${NO_CRASH})
 function(vector_state_expect var regs xcr0)
   set(out "")
   foreach(who vsa vsb)
