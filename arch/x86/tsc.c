@@ -28,7 +28,8 @@
 
 #define NS_PER_SEC 1000000000ULL
 #define TO_NS_SHIFT 32
-#define FROM_NS_SHIFT 24
+#define FROM_NS_SHIFT 32
+#define NS_PER_SEC_ODD_PART 1953125ULL /* 10^9 = 2^9 * 1953125 */
 
 static uint64_t tsc_hz;
 static uint64_t tsc_at_boot;
@@ -56,7 +57,14 @@ void tsc_calibrate(void)
     if (tsc_hz < 1000000)
         panic("TSC rate of %llu Hz is implausible", (unsigned long long)tsc_hz);
     to_ns_mul = (NS_PER_SEC << TO_NS_SHIFT) / tsc_hz;
-    from_ns_mul = (tsc_hz << FROM_NS_SHIFT) / NS_PER_SEC;
+    /* Rounded up, and precise to about 1e-7 even for a 4 MHz TSC: a timer
+     * programmed through it must never fire before arch_now_ns() reaches its
+     * deadline. (With 24 bits and rounding down, a 4 MHz TSC's deadlines
+     * came 1.3e-5 of the uptime early: after ten minutes the interrupt came
+     * 10 ms before its time, was found early, re-armed, came again, and the
+     * CPU did nothing else until the deadline passed.) */
+    from_ns_mul = (tsc_hz * (1ULL << (FROM_NS_SHIFT - 9)) + NS_PER_SEC_ODD_PART - 1) /
+                  NS_PER_SEC_ODD_PART;
     tsc_at_boot = rdtsc();
     printk("xencore: TSC %llu kHz\n", (unsigned long long)(tsc_hz / 1000));
 }
@@ -90,7 +98,8 @@ uint64_t arch_now_ns(void)
 
 void arch_timer_arm(uint64_t deadline_ns)
 {
-    apic_timer_arm_tsc(tsc_at_boot + tsc_from_ns(deadline_ns));
+    /* One tick late rather than a few ns early (see tsc_calibrate). */
+    apic_timer_arm_tsc(tsc_at_boot + tsc_from_ns(deadline_ns) + 1);
 }
 
 #define XEN_TIME_TSC_STABLE 0x01
