@@ -152,8 +152,9 @@ bool arch_vcpu_interrupt_pending(struct vcpu *v);
 
 /* The guest's firmware tables (ACPI on x86: RSDP, XSDT, MADT with one entry
  * per vCPU, FADT, DSDT), written into @buffer (@size bytes) as they will
- * lie at guest-physical @gpa. Returns the bytes used and sets *@rsdp_gpa, or
- * -XC_ENOSPC if @size is too small. Pure. */
+ * lie at guest-physical @gpa. Returns the bytes used and sets *@rsdp_gpa;
+ * -XC_ENOSPC if @size is too small, -XC_EINVAL for 0 or more than
+ * XENCORE_DOMAIN_MAX_VCPUS vCPUs or a @gpa not 16-byte aligned. Pure. */
 long arch_guest_firmware_tables(uint32_t nr_vcpus, uint64_t gpa, void *buffer, size_t size,
                                 uint64_t *rsdp_gpa);
 
