@@ -62,7 +62,6 @@
 #define MAX_EXTENDED_LEAF 0x80000008u
 #define XEN_INTERFACE_VERSION ((4U << 16) | 17U) /* we answer as Xen 4.17 */
 #define CR4_OSXSAVE (1ULL << 18)
-#define XSAVE_LEGACY_AND_HEADER_BYTES 576 /* legacy region 512 + header 64 */
 
 /* x87 | SSE | AVX | AVX-512 opmask, ZMM_Hi256, Hi16_ZMM */
 #define GUEST_XCR0_ALLOWED 0xe7ULL
@@ -92,21 +91,6 @@ uint64_t hvm_guest_xcr0_allowed(void)
 {
     host_facts();
     return host.xcr0_allowed;
-}
-
-/* Bytes of a standard-format XSAVE image holding the components in @mask:
- * the end of the furthest one (CPUID 0xD.i: EAX size, EBX offset). */
-static uint32_t xsave_size_for(uint64_t mask)
-{
-    uint32_t size = XSAVE_LEGACY_AND_HEADER_BYTES;
-    for (unsigned int i = 2; i < 64; i++) {
-        if (!(mask & (1ULL << i)))
-            continue;
-        struct cpuid_regs c = cpuid_count(0xd, i);
-        if (c.ebx + c.eax > size)
-            size = c.ebx + c.eax;
-    }
-    return size;
 }
 
 static void xen_leaf(struct vcpu *v, uint32_t leaf, struct cpuid_regs *r)
@@ -197,7 +181,7 @@ void hvm_cpuid_policy(struct vcpu *v, uint32_t leaf, uint32_t subleaf, struct cp
              * everything the guest may enable, not for what the host has. */
             r->eax = (uint32_t)allowed;
             r->edx = (uint32_t)(allowed >> 32);
-            r->ecx = xsave_size_for(allowed);
+            r->ecx = hvm_guest_xsave_bytes();
         } else if (subleaf == 1) {
             /* EBX: the compacted size for XCR0 | IA32_XSS, and XSS is 0 */
             r->eax &= ~LD1_EAX_XSAVES;

@@ -147,6 +147,12 @@ static void xstate_probe(void)
                xstate_save_names[save], (unsigned long long)all, size, (unsigned)ARCH_PAGE_SIZE);
 }
 
+uint32_t hvm_guest_xsave_bytes(void)
+{
+    xstate_probe();
+    return xstate.size;
+}
+
 static uint64_t xgetbv0(void)
 {
     uint32_t lo, hi;

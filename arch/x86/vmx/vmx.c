@@ -926,17 +926,22 @@ static void vmx_inject_nmi(struct vcpu *v)
                 VMX_INTERRUPTION_VALID);
 }
 
-/* NMI-window exiting: an exit before the first instruction at which there
- * is no virtual-NMI blocking (nor STI or MOV-SS blocking). */
-static void vmx_nmi_window(struct vcpu *v, bool open)
+/* Sets (@on) or clears processor-based control @bit in the current VMCS,
+ * writing it only when it changes. */
+static void proc_control_set(struct vmx_vcpu *vx, uint32_t bit, bool on)
 {
-    struct vmx_vcpu *vx = vmx_vcpu_of(v);
-    uint32_t controls = open ? vx->proc_controls | VMX_PROC_NMI_WINDOW_EXITING
-                             : vx->proc_controls & ~VMX_PROC_NMI_WINDOW_EXITING;
+    uint32_t controls = on ? vx->proc_controls | bit : vx->proc_controls & ~bit;
     if (controls == vx->proc_controls)
         return;
     vx->proc_controls = controls;
     vmwrite(VMCS_PROC_CONTROLS, controls);
+}
+
+/* NMI-window exiting: an exit before the first instruction at which there
+ * is no virtual-NMI blocking (nor STI or MOV-SS blocking). */
+static void vmx_nmi_window(struct vcpu *v, bool open)
+{
+    proc_control_set(vmx_vcpu_of(v), VMX_PROC_NMI_WINDOW_EXITING, open);
 }
 
 /* Virtual-interrupt delivery: RVI := max(RVI, @highest_irr); VM entry then
@@ -955,13 +960,7 @@ static void vmx_update_rvi(struct vcpu *v, uint8_t highest_irr)
  * the guest could take an interrupt (SDM 25.2). */
 static void vmx_interrupt_window(struct vcpu *v, bool open)
 {
-    struct vmx_vcpu *vx = vmx_vcpu_of(v);
-    uint32_t controls = open ? vx->proc_controls | VMX_PROC_INTERRUPT_WINDOW_EXITING
-                             : vx->proc_controls & ~VMX_PROC_INTERRUPT_WINDOW_EXITING;
-    if (controls == vx->proc_controls)
-        return;
-    vx->proc_controls = controls;
-    vmwrite(VMCS_PROC_CONTROLS, controls);
+    proc_control_set(vmx_vcpu_of(v), VMX_PROC_INTERRUPT_WINDOW_EXITING, open);
 }
 
 /* ---- Running ------------------------------------------------------------------ */
